@@ -1,0 +1,1 @@
+"""freq_unlearn.tasks"""
