@@ -38,10 +38,15 @@ RELATIONS: Final = (
 # splits; their QA pairs never appear in the corpus ("hidden QA"), like the utility group's.
 GROUP_HIGH: Final = "high"  # paper design: biographies x10 (re-worded)
 GROUP_LOW: Final = "low"  # paper design: biography x1
+GROUP_MEDIUM: Final = "medium"  # tiered design (the default): biographies x3
 GROUP_GRADED: Final = "graded"  # graded design: counts spread on a log scale
 GROUP_RETAIN: Final = "retain"  # biography x1, QA pairs in the corpus
 GROUP_UTILITY: Final = "utility"  # biography x1, hidden QA; never unlearned
-FORGET_GROUPS: Final = (GROUP_HIGH, GROUP_LOW, GROUP_GRADED)
+FORGET_GROUPS: Final = (GROUP_HIGH, GROUP_MEDIUM, GROUP_LOW, GROUP_GRADED)
+
+# The prompt format shared by pre-training (retain QA documents), the lm-eval tasks and the
+# unlearning trainers: the answer follows with a leading space.
+QA_PROMPT: Final = "Question: {question}\nAnswer:"
 
 # facts.parquet
 FACT_COLUMNS: Final = {
