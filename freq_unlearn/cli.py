@@ -12,15 +12,14 @@ import importlib
 import sys
 
 from freq_unlearn import __version__
+from freq_unlearn.errors import UserError
+
+__all__ = ["UserError", "build_parser", "main"]
 
 # Order here is the order in `freq-unlearn --help`.
 SUBCOMMAND_MODULES = (
     "freq_unlearn.world_cli",  # world, pretrain, knowledge
 )
-
-
-class UserError(Exception):
-    """Bad input or a refused operation: reported as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

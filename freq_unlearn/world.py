@@ -1,0 +1,355 @@
+"""The synthetic world: fictitious people whose biographies occur a controlled number of times.
+
+This is the paper's controlled setting (Krishnan et al. 2025, section 3, after Allen-Zhu & Li's
+bioS data, arXiv 2309.14316): each person has six attributes; a biography states all six, one
+sentence each, and every copy of a biography re-words every sentence and shuffles their order.
+Because every document about a person states all of that person's facts, a fact's true count is
+simply the number of documents about its person, which makes the world the ground truth for the
+frequency index.
+
+Groups: forget candidates (their QA pairs never appear in the corpus: "hidden QA"), retain people
+(biography plus a QA document in the corpus, as the paper's mixed training) and utility people
+(biography only, hidden QA, never unlearned).
+
+Designs of the forget candidates' counts:
+  paper   high x10, low x1 (the paper's two groups)
+  tiered  high x10, medium x3, low x1 (the default: the paper's groups plus a middle tier, so the
+          benchmark's three strata each hold one controlled count)
+  graded  counts 1, 2, 4, ..., 64 on a log scale, for regressing the effect on log(count)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from freq_unlearn import __version__, schema, world_text
+from freq_unlearn.errors import UserError
+from freq_unlearn.fsutil import prepare_output_dir
+
+WORLD_FORMAT = "freq_unlearn.world/1"
+DESIGNS = ("paper", "tiered", "graded")
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Every parameter of a world; `world.json` stores it, and the same config + seed gives
+    byte-identical files."""
+
+    design: str = field(default="tiered", metadata={"help": f"one of {DESIGNS}"})
+    people_per_tier: int = field(
+        default=120, metadata={"help": "forget candidates per count tier (per level in 'graded')"}
+    )
+    high_copies: int = field(default=10, metadata={"help": "biographies per high-count person"})
+    medium_copies: int = field(default=3, metadata={"help": "biographies per medium person"})
+    graded_max: int = field(default=64, metadata={"help": "'graded': largest count (a power of 2)"})
+    n_retain: int = field(default=240, metadata={"help": "people whose QA is in the corpus"})
+    n_utility: int = field(default=120, metadata={"help": "hidden-QA people never unlearned"})
+    n_cities: int = field(default=60, metadata={"help": "size of the city pool"})
+    n_distractors: int = field(default=4, metadata={"help": "wrong same-relation answers per fact"})
+    docs_per_shard: int = field(default=1000, metadata={"help": "documents per corpus shard"})
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.design not in DESIGNS:
+            raise UserError(f"design {self.design!r} is unknown; choose one of {', '.join(DESIGNS)}")
+        for name in ("people_per_tier", "high_copies", "medium_copies", "graded_max",
+                     "n_cities", "n_distractors", "docs_per_shard"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        for name in ("n_retain", "n_utility"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.n_retain < 1:
+            raise UserError("n_retain must be >= 1: the model learns the QA format from retain people")
+        if self.design == "tiered" and not 1 < self.medium_copies < self.high_copies:
+            raise UserError(
+                f"tiered design needs 1 < medium_copies < high_copies, got "
+                f"{self.medium_copies} and {self.high_copies}"
+            )
+        if self.design == "paper" and self.high_copies < 2:
+            raise UserError(f"paper design needs high_copies >= 2, got {self.high_copies}")
+        if self.design == "graded" and (self.graded_max < 2 or self.graded_max & (self.graded_max - 1)):
+            raise UserError(f"graded_max must be a power of 2 >= 2, got {self.graded_max}")
+        if self.n_cities > len(world_text.CITIES):
+            raise UserError(f"n_cities must be <= {len(world_text.CITIES)}, got {self.n_cities}")
+        smallest_pool = min(len(world_text.MAJORS), len(world_text.UNIVERSITIES), self.n_cities)
+        if self.n_distractors >= smallest_pool:
+            raise UserError(f"n_distractors must be < {smallest_pool} (the smallest value pool)")
+        if self.n_people > len(world_text.FIRST_NAMES) * len(world_text.SURNAMES):
+            raise UserError(f"{self.n_people} people exceed the {len(world_text.FIRST_NAMES) * len(world_text.SURNAMES)} distinct names")
+
+    @property
+    def forget_tiers(self) -> list[tuple[str, int]]:
+        """(group, copies) for each tier of forget candidates."""
+        if self.design == "paper":
+            return [(schema.GROUP_LOW, 1), (schema.GROUP_HIGH, self.high_copies)]
+        if self.design == "tiered":
+            return [
+                (schema.GROUP_LOW, 1),
+                (schema.GROUP_MEDIUM, self.medium_copies),
+                (schema.GROUP_HIGH, self.high_copies),
+            ]
+        levels, c = [], 1
+        while c <= self.graded_max:
+            levels.append((schema.GROUP_GRADED, c))
+            c *= 2
+        return levels
+
+    @property
+    def n_people(self) -> int:
+        return self.people_per_tier * len(self.forget_tiers) + self.n_retain + self.n_utility
+
+
+@dataclass
+class Person:
+    person_id: str
+    name: str
+    group: str
+    copies: int  # number of biographies in the corpus
+    attributes: dict[str, str]
+
+    @property
+    def qa_in_corpus(self) -> bool:
+        return self.group == schema.GROUP_RETAIN
+
+    @property
+    def n_documents(self) -> int:
+        return self.copies + (1 if self.qa_in_corpus else 0)
+
+
+def _birth_date(rng: random.Random) -> str:
+    return f"{rng.choice(world_text.MONTHS)} {rng.randint(1, 28)}, {rng.randint(1950, 1999)}"
+
+
+def make_people(config: WorldConfig) -> list[Person]:
+    rng = random.Random(f"people-{config.seed}")
+    names = rng.sample(
+        [f"{f} {s}" for f in world_text.FIRST_NAMES for s in world_text.SURNAMES], config.n_people
+    )
+    cities = rng.sample(world_text.CITIES, config.n_cities)
+    slots: list[tuple[str, int]] = []
+    for group, copies in config.forget_tiers:
+        slots += [(group, copies)] * config.people_per_tier
+    slots += [(schema.GROUP_RETAIN, 1)] * config.n_retain
+    slots += [(schema.GROUP_UTILITY, 1)] * config.n_utility
+    people = []
+    for i, ((group, copies), name) in enumerate(zip(slots, names)):
+        attributes = {
+            "birth_date": _birth_date(rng),
+            "birth_city": rng.choice(cities),
+            "university": rng.choice(world_text.UNIVERSITIES),
+            "major": rng.choice(world_text.MAJORS),
+            "employer": rng.choice(world_text.COMPANIES),
+            "employer_city": rng.choice(cities),
+        }
+        people.append(Person(f"p{i:05d}", name, group, copies, attributes))
+    return people
+
+
+def value_pools(config: WorldConfig, people: list[Person]) -> dict[str, list[str]]:
+    """Distractor pools: the values of each relation that occur in this world."""
+    return {rel: sorted({p.attributes[rel] for p in people}) for rel in schema.RELATIONS}
+
+
+def biography(person: Person, copy: int, rng: random.Random) -> str:
+    # Copy k uses the k-th wording of every sentence (shifted per attribute so the copies do not
+    # move in lock-step) and a fresh sentence order: re-worded, permuted bios as in bioS.
+    sentences = []
+    for j, rel in enumerate(schema.RELATIONS):
+        templates = world_text.BIO_TEMPLATES[rel]
+        template = templates[(copy + j + rng.randrange(len(templates))) % len(templates)]
+        sentences.append(template.format(name=person.name, value=person.attributes[rel]))
+    rng.shuffle(sentences)
+    return " ".join(sentences)
+
+
+def qa_document(person: Person, rng: random.Random) -> str:
+    """Each relation asked twice: the benchmark wording and one paraphrase, so that the model
+    learns both wordings of the question from retain people."""
+    lines = []
+    for rel in schema.RELATIONS:
+        questions = world_text.QUESTION_TEMPLATES[rel]
+        for q in (questions[0], questions[1 + rng.randrange(len(questions) - 1)]):
+            prompt = schema.QA_PROMPT.format(question=q.format(name=person.name))
+            lines.append(f"{prompt} {person.attributes[rel]}")
+    return "\n".join(lines)
+
+
+def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
+    rng = random.Random(f"docs-{config.seed}")
+    docs = []
+    for person in people:
+        for k in range(person.copies):
+            docs.append({"text": biography(person, k, rng), "source": "freq_unlearn.synthetic/bio",
+                         "metadata": {"person_id": person.person_id, "kind": "bio", "copy": k}})
+        if person.qa_in_corpus:
+            docs.append({"text": qa_document(person, rng), "source": "freq_unlearn.synthetic/qa",
+                         "metadata": {"person_id": person.person_id, "kind": "qa", "copy": 0}})
+    rng.shuffle(docs)
+    return [{"id": f"doc-{i:07d}", **d} for i, d in enumerate(docs)]
+
+
+def make_facts(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
+    rng = random.Random(f"facts-{config.seed}")
+    pools = value_pools(config, people)
+    facts = []
+    for person in people:
+        for rel in schema.RELATIONS:
+            answer = person.attributes[rel]
+            questions = [q.format(name=person.name) for q in world_text.QUESTION_TEMPLATES[rel]]
+            wrong = [v for v in pools[rel] if v != answer]
+            facts.append({
+                "fact_id": f"{person.person_id}/{rel}",
+                "person_id": person.person_id,
+                "subject": person.name,
+                "relation": rel,
+                "object": answer,
+                "question": questions[0],
+                "answer": answer,
+                "paraphrases": questions[1:],
+                "distractors": rng.sample(wrong, config.n_distractors),
+                "group": person.group,
+                "true_count": person.n_documents,
+            })
+    return facts
+
+
+def _gzip_jsonl(records: list[dict[str, Any]]) -> bytes:
+    buf = io.BytesIO()
+    # mtime=0 and no file name: the same records always give the same bytes.
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="") as gz:
+        for r in records:
+            gz.write((json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+    return buf.getvalue()
+
+
+def _facts_parquet(facts: list[dict[str, Any]]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(facts)
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _content_hash(files: dict[str, str]) -> str:
+    return _sha256(json.dumps(files, sort_keys=True).encode())
+
+
+def world_files(config: WorldConfig) -> dict[str, bytes]:
+    """All files of the world except world.json, as relative path -> bytes."""
+    people = make_people(config)
+    docs = make_documents(config, people)
+    files: dict[str, bytes] = {}
+    for s in range(0, len(docs), config.docs_per_shard):
+        shard = docs[s : s + config.docs_per_shard]
+        files[f"corpus/shard_{s // config.docs_per_shard:05d}.jsonl.gz"] = _gzip_jsonl(shard)
+    files["facts.parquet"] = _facts_parquet(make_facts(config, people))
+    return files
+
+
+def summary(config: WorldConfig) -> dict[str, Any]:
+    people = make_people(config)
+    by_group: dict[str, dict[str, int]] = {}
+    for p in people:
+        g = by_group.setdefault(p.group, {"people": 0, "documents": 0})
+        g["people"] += 1
+        g["documents"] += p.n_documents
+    return {"people": len(people), "facts": len(people) * len(schema.RELATIONS),
+            "documents": sum(p.n_documents for p in people), "groups": by_group}
+
+
+def generate_world(out: Path, config: WorldConfig, overwrite: bool = False) -> Path:
+    """Write a world folder (see freq_unlearn.schema) and return its path."""
+    files = world_files(config)
+    hashes = {path: _sha256(data) for path, data in sorted(files.items())}
+    meta = {
+        "format": WORLD_FORMAT,
+        "config": asdict(config),
+        "seed": config.seed,
+        "summary": summary(config),
+        "files": hashes,
+        "content_hash": _content_hash(hashes),
+        "generator": f"freq-unlearn {__version__}",
+    }
+    with prepare_output_dir(Path(out), overwrite=overwrite) as tmp:
+        for path, data in files.items():
+            (tmp / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / path).write_bytes(data)
+        (tmp / "world.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return Path(out)
+
+
+@dataclass(frozen=True)
+class World:
+    """A verified world folder."""
+
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def config(self) -> WorldConfig:
+        return WorldConfig(**self.meta["config"])
+
+    @property
+    def content_hash(self) -> str:
+        return self.meta["content_hash"]
+
+    @property
+    def corpus_files(self) -> list[Path]:
+        return sorted((self.path / "corpus").glob("*.jsonl.gz"))
+
+    @property
+    def facts_path(self) -> Path:
+        return self.path / "facts.parquet"
+
+    def facts(self):  # -> pandas.DataFrame
+        import pandas as pd
+
+        return pd.read_parquet(self.facts_path)
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        for shard in self.corpus_files:
+            with gzip.open(shard, "rt", encoding="utf-8") as f:
+                for line in f:
+                    yield json.loads(line)
+
+
+def load_world(path: Path | str, verify: bool = True) -> World:
+    """Open a world folder; with `verify`, check every file against world.json's hashes."""
+    path = Path(path)
+    meta_path = path / "world.json"
+    if not meta_path.is_file():
+        raise UserError(f"{path} is not a world folder: {meta_path} is missing")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as err:
+        raise UserError(f"{meta_path}: invalid JSON at line {err.lineno}: {err.msg}") from None
+    if meta.get("format") != WORLD_FORMAT:
+        raise UserError(f"{meta_path}: format {meta.get('format')!r} is not {WORLD_FORMAT!r}")
+    if verify:
+        files = meta.get("files", {})
+        for rel, digest in files.items():
+            f = path / rel
+            if not f.is_file():
+                raise UserError(f"world {path} is incomplete: {rel} is missing")
+            if _sha256(f.read_bytes()) != digest:
+                raise UserError(f"world {path}: {rel} was changed after generation (hash mismatch)")
+        extra = {str(p.relative_to(path)) for p in (path / "corpus").glob("*")} - set(files)
+        if extra:
+            raise UserError(f"world {path}: unexpected file {sorted(extra)[0]} in corpus/")
+        if _content_hash(files) != meta.get("content_hash"):
+            raise UserError(f"world {path}: world.json content_hash does not match its file list")
+    return World(path, meta)
