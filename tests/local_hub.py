@@ -67,6 +67,7 @@ LFS_SUFFIXES = (
     ".zst", ".tfevents",
 )  # fmt: skip
 LFS_MIN_SIZE = 10 * 1024 * 1024
+REPO_ID_RE = re.compile(r"[\w.-]+(/[\w.-]+)?")
 TREE_PAGE_SIZE = 1000
 TREE_PAGE_SIZE_EXPANDED = 50
 DEFAULT_GITATTRIBUTES = "".join(f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES)
@@ -112,6 +113,8 @@ class RepoStore:
 
     # ---- repos ------------------------------------------------------------------------------
     def repo_dir(self, repo_type: str, repo_id: str) -> Path:
+        if repo_type not in REPO_TYPES or not REPO_ID_RE.fullmatch(repo_id) or ".." in repo_id:
+            raise HubError(400, f"Invalid repo id '{repo_id}' or type '{repo_type}'.")
         return self.root / f"{repo_type}s" / repo_id
 
     def exists(self, repo_type: str, repo_id: str) -> bool:
@@ -132,7 +135,10 @@ class RepoStore:
     def create(self, repo_type: str, repo_id: str, private: bool) -> dict:
         repo_dir = self.repo_dir(repo_type, repo_id)
         (repo_dir / "objects").mkdir(parents=True, exist_ok=True)
-        state = {"id": repo_id, "type": repo_type, "private": private, "createdAt": _now(), "refs": {}, "commits": {}}
+        state = {
+            "id": repo_id, "type": repo_type, "private": private, "createdAt": _now(),
+            "refs": {}, "tags": {}, "commits": {},
+        }  # fmt: skip
         # Like the Hub, a new repo starts with one commit holding a .gitattributes file.
         gitattributes = DEFAULT_GITATTRIBUTES.encode()
         self.put_object(repo_type, repo_id, gitattributes)
@@ -196,6 +202,10 @@ class RepoStore:
             return state["refs"][revision]
         if revision.startswith("refs/heads/") and revision[len("refs/heads/") :] in state["refs"]:
             return state["refs"][revision[len("refs/heads/") :]]
+        tags = state.get("tags", {})
+        for name in (revision, revision.removeprefix("refs/tags/")):
+            if name in tags:
+                return tags[name]
         if re.fullmatch(r"[0-9a-f]{7,40}", revision):
             matches = [sha for sha in state["commits"] if sha.startswith(revision)]
             if len(matches) == 1:
@@ -265,6 +275,7 @@ def tree_entry(state: dict, head: str, files: dict, path: str, record: dict | No
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the client's connection pool expects
     server: "_Server"
+    body: bytes = b""  # the request body, read once in _dispatch
 
     # ---- plumbing ---------------------------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -299,7 +310,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes = b"", headers: dict | None = None, content_type: str = "application/json") -> None:
+    def _send(
+        self, status: int, body: bytes = b"", headers: dict | None = None, content_type: str = "application/json"
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -309,8 +322,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and body:
             self.wfile.write(body)
 
-    def _json(self, payload: Any, status: int = 200, headers: dict | None = None) -> None:
-        self._send(status, json.dumps(payload).encode(), headers)
+    def _json(
+        self, payload: Any, status: int = 200, headers: dict | None = None, content_type: str = "application/json"
+    ) -> None:
+        self._send(status, json.dumps(payload).encode(), headers, content_type)
 
     def _dispatch(self) -> None:
         self.body = self._read_body() if self.command in ("POST", "PUT", "DELETE") else b""
@@ -345,9 +360,12 @@ class _Server(ThreadingHTTPServer):
 class LocalHub:
     """A real HTTP Hub on 127.0.0.1 serving repos stored under `root`; a context manager."""
 
-    def __init__(self, root: Path, token: str = "test-token", port: int = 0) -> None:
+    def __init__(
+        self, root: Path, token: str = "test-token", port: int = 0, tree_page_size: int = TREE_PAGE_SIZE
+    ) -> None:
         self.root = Path(root)
         self.token = token
+        self.tree_page_size = tree_page_size  # small values let tests exercise the client's pagination
         self.root.mkdir(parents=True, exist_ok=True)
         self.store = RepoStore(self.root)
         self.lock = threading.RLock()
@@ -444,6 +462,8 @@ class LocalHub:
             return self._create_repo(req)
         if api == ["repos", "delete"] and method == "DELETE":
             return self._delete_repo(req)
+        if len(api) == 1 and api[0] in ("models", "datasets", "spaces") and method == "GET":
+            return self._list_repos(req, api[0][:-1], query)
         if len(api) >= 2 and api[0] in ("models", "datasets", "spaces"):
             repo_type = api[0][:-1]
             repo_id, rest = self._split_repo_id(repo_type, api[1:])
@@ -495,6 +515,13 @@ class LocalHub:
             return self._list_commits(req, repo_type, repo_id, "/".join(args))
         if action == "branch" and args and method in ("POST", "DELETE"):
             return self._branch(req, repo_type, repo_id, "/".join(args))
+        if action == "tag" and args and method in ("POST", "DELETE"):
+            return self._tag(req, repo_type, repo_id, "/".join(args))
+        if action == "auth-check" and method == "GET":
+            self._readable_state(req, repo_type, repo_id)
+            if args == ["write"]:
+                self._require_write(req)
+            return req._json({})
         if action == "settings" and method == "PUT":
             return self._settings(req, repo_type, repo_id)
         if action == "parquet":
@@ -551,8 +578,6 @@ class LocalHub:
         self._require_write(req)
         payload = req.json_body()
         repo_type, repo_id = self._repo_id_from_payload(payload)
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id) or ".." in repo_id:
-            raise HubError(400, f"Invalid repo id '{repo_id}'.")
         url = self._repo_url(repo_type, repo_id)
         with self.lock:
             if self.store.exists(repo_type, repo_id):
@@ -592,7 +617,9 @@ class LocalHub:
             if with_blobs:
                 sibling.update(size=record["size"], blobId=record["oid"])
                 if record["lfs"]:
-                    sibling["lfs"] = {"sha256": record["sha256"], "size": record["size"], "pointerSize": record["pointerSize"]}
+                    sibling["lfs"] = {
+                        "sha256": record["sha256"], "size": record["size"], "pointerSize": record["pointerSize"]
+                    }
             siblings.append(sibling)
         info: dict[str, Any] = {
             "_id": hashlib.sha1(f"{repo_type}/{repo_id}".encode()).hexdigest()[:24],
@@ -616,8 +643,17 @@ class LocalHub:
 
     def _refs(self, req: _Handler, repo_type: str, repo_id: str) -> None:
         state = self._readable_state(req, repo_type, repo_id)
-        branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": sha} for n, sha in sorted(state["refs"].items())]
-        req._json({"branches": branches, "converts": [], "tags": [], "pullRequests": []})
+        def refs(kind: str, names: dict) -> list[dict]:
+            return [{"name": n, "ref": f"refs/{kind}/{n}", "targetCommit": sha} for n, sha in sorted(names.items())]
+
+        req._json(
+            {
+                "branches": refs("heads", state["refs"]),
+                "converts": [],
+                "tags": refs("tags", state.get("tags", {})),
+                "pullRequests": [],
+            }
+        )
 
     def _list_commits(self, req: _Handler, repo_type: str, repo_id: str, revision: str) -> None:
         state = self._readable_state(req, repo_type, repo_id)
@@ -626,7 +662,13 @@ class LocalHub:
         while sha is not None:
             commit = state["commits"][sha]
             items.append(
-                {"id": sha, "authors": [{"user": USER_NAME}], "date": commit["date"], "title": commit["title"], "message": commit["message"]}
+                {
+                    "id": sha,
+                    "authors": [{"user": USER_NAME}],
+                    "date": commit["date"],
+                    "title": commit["title"],
+                    "message": commit["message"],
+                }
             )
             sha = commit["parent"]
         req._json(items)
@@ -649,6 +691,50 @@ class LocalHub:
             self.store.save(repo_type, repo_id, state)
         req._json({})
 
+    def _tag(self, req: _Handler, repo_type: str, repo_id: str, name: str) -> None:
+        """POST .../tag/{revision} {"tag": name} creates a tag; DELETE .../tag/{name} removes it."""
+        self._require_write(req)
+        with self.lock:
+            state = self.store.load(repo_type, repo_id)
+            tags = state.setdefault("tags", {})
+            if req.command == "DELETE":
+                if name not in tags:
+                    raise HubError(404, f"Invalid rev id: {name}", "RevisionNotFound")
+                del tags[name]
+            else:
+                tag = str(req.json_body().get("tag") or "")
+                if not tag:
+                    raise HubError(400, "Missing tag name.")
+                if tag in tags:
+                    raise HubError(409, f"Tag already exists: {tag}")
+                tags[tag] = self.store.resolve_revision(state, name)
+            self.store.save(repo_type, repo_id, state)
+        req._json({})
+
+    def _list_repos(self, req: _Handler, repo_type: str, query: dict) -> None:
+        """GET /api/{type}s?author=&search=: every stored repo, newest commit first, no pagination."""
+        out = []
+        with self.lock:
+            for state_file in sorted((self.root / f"{repo_type}s").glob("*/*/repo.json")):
+                state = json.loads(state_file.read_text())
+                if state.get("private") and req.bearer_token() != self.token:
+                    continue
+                repo_id, sha = state["id"], state["refs"]["main"]
+                if query.get("author") and repo_id.split("/")[0] != query["author"]:
+                    continue
+                if query.get("search") and query["search"].lower() not in repo_id.lower():
+                    continue
+                commit = state["commits"][sha]
+                info = {"_id": hashlib.sha1(f"{repo_type}/{repo_id}".encode()).hexdigest()[:24], "id": repo_id,
+                        "sha": sha, "lastModified": commit["date"], "createdAt": state["createdAt"],
+                        "private": bool(state.get("private")), "downloads": 0, "likes": 0, "tags": []}  # fmt: skip
+                if repo_type == "model":
+                    info["modelId"] = repo_id
+                out.append(info)
+        out.sort(key=lambda info: info["lastModified"], reverse=True)
+        limit = int(query.get("limit") or 0)
+        req._json(out[:limit] if limit else out)
+
     # ---- reads ------------------------------------------------------------------------------
     def _snapshot(self, req: _Handler, repo_type: str, repo_id: str, revision: str) -> tuple[dict, str, dict]:
         state = self._readable_state(req, repo_type, repo_id)
@@ -663,7 +749,7 @@ class LocalHub:
         recursive = query.get("recursive", "").lower() in ("1", "true")
         expand = query.get("expand", "").lower() in ("1", "true")
         entries = entries_under(files, folder, recursive)
-        page_size = TREE_PAGE_SIZE_EXPANDED if expand else TREE_PAGE_SIZE
+        page_size = min(TREE_PAGE_SIZE_EXPANDED, self.tree_page_size) if expand else self.tree_page_size
         start = int(query.get("cursor") or 0)
         page = entries[start : start + page_size]
         headers = {"X-Repo-Commit": sha}
@@ -711,7 +797,8 @@ class LocalHub:
             else:  # suffix range: the last N bytes
                 start, end = max(len(data) - int(match[2]), 0), len(data) - 1
             if start >= len(data):
-                raise HubError(416, "Requested range not satisfiable.", headers={"Content-Range": f"bytes */{len(data)}"})
+                unsatisfiable = {"Content-Range": f"bytes */{len(data)}"}
+                raise HubError(416, "Requested range not satisfiable.", headers=unsatisfiable)
             end = min(end, len(data) - 1)
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
             data, status = data[start : end + 1], 206
@@ -754,7 +841,8 @@ class LocalHub:
                 href = f"{self.url}/_lfs/{repo_type}s/{quote(repo_id)}/{oid}?size={size}"
                 answer["actions"] = {"upload": {"href": href, "header": {}, "expires_in": 3600}}
             objects.append(answer)
-        req._json({"transfer": "basic", "objects": objects, "hash_algo": "sha256"}, headers={"Content-Type": "application/vnd.git-lfs+json"})
+        batch = {"transfer": "basic", "objects": objects, "hash_algo": "sha256"}
+        req._json(batch, content_type="application/vnd.git-lfs+json")
 
     def _lfs_put(self, req: _Handler, segments: list[str]) -> None:
         # /_lfs/{type}s/{ns}/{name}/{oid}: the pre-signed storage URL handed out by the batch call.
@@ -839,6 +927,7 @@ def run_python(code: str, env: dict[str, str], timeout: float = 120) -> subproce
         ) from err
     if proc.returncode != 0:
         raise AssertionError(
-            f"python subprocess failed (exit {proc.returncode})\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+            f"python subprocess failed (exit {proc.returncode})\n"
+            f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
         )
     return proc

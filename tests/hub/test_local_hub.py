@@ -183,3 +183,43 @@ def test_run_python_reports_failures() -> None:
     with pytest.raises(AssertionError, match="boom"):
         run_python("import sys; sys.stderr.write('boom'); sys.exit(3)", dict(os.environ))
     assert isinstance(run_python("print(1)", dict(os.environ)), subprocess.CompletedProcess)
+
+
+def test_branches_tags_pagination_and_private_repos(tmp_path: Path) -> None:
+    # A page size of 2 makes list_repo_files follow the server's Link headers.
+    with LocalHub(tmp_path / "hub", tree_page_size=2) as hub:
+        code = """
+import json
+from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download
+from huggingface_hub.errors import RepositoryNotFoundError
+api = HfApi()
+api.create_repo("lab/results", repo_type="dataset", private=True)
+ops = [CommitOperationAdd(f"r/{i}.json", json.dumps({"i": i}).encode()) for i in range(5)]
+api.create_commit("lab/results", ops, commit_message="five results", repo_type="dataset")
+api.create_branch("lab/results", branch="dev", repo_type="dataset")
+api.upload_file(path_or_fileobj=b"{}", path_in_repo="r/dev.json", repo_id="lab/results", repo_type="dataset",
+                revision="dev")
+api.create_tag("lab/results", tag="v1", repo_type="dataset")
+refs = api.list_repo_refs("lab/results", repo_type="dataset")
+try:
+    api.dataset_info("lab/results", token=False)
+    anonymous = "visible"
+except RepositoryNotFoundError:
+    anonymous = "hidden"
+print(json.dumps({
+    "main": api.list_repo_files("lab/results", repo_type="dataset"),
+    "dev": api.list_repo_files("lab/results", repo_type="dataset", revision="dev"),
+    "v1": json.load(open(hf_hub_download("lab/results", "r/3.json", repo_type="dataset", revision="v1"))),
+    "branches": sorted(b.name for b in refs.branches), "tags": [t.name for t in refs.tags],
+    "listed": [d.id for d in api.list_datasets(author="lab")], "anonymous": anonymous,
+}))
+"""
+        out = json.loads(run_python(code, client_env(hub)).stdout.strip().splitlines()[-1])
+        main_files = [".gitattributes"] + [f"r/{i}.json" for i in range(5)]
+        assert out["main"] == main_files
+        assert out["dev"] == sorted(main_files + ["r/dev.json"])
+        assert out["v1"] == {"i": 3}
+        assert out["branches"] == ["dev", "main"] and out["tags"] == ["v1"]
+        assert out["listed"] == ["lab/results"] and out["anonymous"] == "hidden"
+        assert any("cursor=" in line for line in hub.request_log), "client never followed a next-page link"
+        assert hub.errors == []
