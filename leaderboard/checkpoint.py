@@ -1,0 +1,237 @@
+"""Checkpoint intake: fetch (local folder or Hub id), security checks, content hash, base match.
+
+Security rules (README "Security"):
+
+* weights only as safetensors: a folder holding pickle-based weights (``.bin``, ``.pt``,
+  ``.pth``, ``.ckpt``, ``.pkl``, ``.pickle``) or none at all is refused; every safetensors
+  header is parsed (without loading tensors) to check that the file is what it says;
+* no remote code: a ``config.json`` with ``auto_map`` is refused, and models are always
+  loaded with ``trust_remote_code=False``;
+* size limits: the whole folder, and a safetensors header, have a byte ceiling;
+* from the Hub only safe file patterns are downloaded (never pickles or Python files).
+
+The base-model check is in ``check_same_base``: a checkpoint must have the registered base
+model's architecture and tokenizer (see README "Which base model").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".h5", ".msgpack")
+DEFAULT_MAX_BYTES = 20 * 1024**3
+MAX_SAFETENSORS_HEADER = 100 * 1024**2
+# Files that define a model's behaviour; their contents make the checkpoint hash.
+HASHED_PATTERNS = (
+    "*.safetensors",
+    "config.json",
+    "generation_config.json",
+    "adapter_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "tokenizer.model",
+)
+HUB_ALLOW_PATTERNS = list(HASHED_PATTERNS) + ["run_record.json", "added_tokens.json", "*.safetensors.index.json"]
+# Architecture fields that unlearning (fine-tuning) never changes.
+ARCHITECTURE_KEYS = (
+    "model_type",
+    "architectures",
+    "vocab_size",
+    "hidden_size",
+    "n_embd",
+    "num_hidden_layers",
+    "n_layer",
+    "num_attention_heads",
+    "n_head",
+    "intermediate_size",
+    "n_positions",
+    "max_position_embeddings",
+)
+
+
+class CheckpointError(ValueError):
+    """A refused or unreachable checkpoint: the message is one line with the reason."""
+
+
+@dataclass(frozen=True)
+class CheckedCheckpoint:
+    folder: Path
+    sha256: str
+    is_adapter: bool  # a PEFT/LoRA adapter (adapter_config.json + adapter_model.safetensors)
+    total_bytes: int
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hashed_files(folder: Path) -> list[Path]:
+    files: set[Path] = set()
+    for pattern in HASHED_PATTERNS:
+        files.update(p for p in folder.glob(pattern) if p.is_file())
+    return sorted(files)
+
+
+def content_hash(folder: Path) -> str:
+    """sha256 over (relative name, file sha256) of the behaviour-defining files."""
+    digest = hashlib.sha256()
+    for path in _hashed_files(folder):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{_sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def check_safetensors_header(path: Path) -> None:
+    """Parse the 8-byte length + JSON header (the format's spec) without loading tensors."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        raw = fh.read(8)
+        if len(raw) != 8:
+            raise CheckpointError(f"{path}: not a safetensors file (shorter than 8 bytes)")
+        (header_len,) = struct.unpack("<Q", raw)
+        if header_len > MAX_SAFETENSORS_HEADER or header_len + 8 > size:
+            raise CheckpointError(f"{path}: not a safetensors file (bad header length {header_len})")
+        try:
+            header = json.loads(fh.read(header_len))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise CheckpointError(f"{path}: not a safetensors file (header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: not a safetensors file (header is not an object)")
+    data_len = size - 8 - header_len
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
+            raise CheckpointError(f"{path}: not a safetensors file (tensor {name!r} has bad offsets)")
+
+
+def check_folder(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedCheckpoint:
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: checkpoint folder not found")
+    files = [p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.relative_to(folder).parts]
+    total = sum(p.stat().st_size for p in files)
+    if total > max_bytes:
+        raise CheckpointError(f"{folder}: checkpoint is {total} bytes, over the {max_bytes}-byte limit")
+    pickles = sorted(p.name for p in files if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise CheckpointError(
+            f"{folder}: holds pickle-based weights ({pickles[0]}); only safetensors are accepted"
+        )
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        raise CheckpointError(f"{folder}: no *.safetensors weights found")
+    for path in weights:
+        check_safetensors_header(path)
+    is_adapter = (folder / "adapter_config.json").is_file()
+    config_path = folder / ("adapter_config.json" if is_adapter else "config.json")
+    if not config_path.is_file():
+        raise CheckpointError(f"{folder}: missing {config_path.name}")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{config_path}: invalid JSON ({err})") from None
+    if not is_adapter and "auto_map" in config:
+        raise CheckpointError(f"{config_path}: 'auto_map' asks for remote code, which is never run")
+    return CheckedCheckpoint(folder=folder, sha256=content_hash(folder), is_adapter=is_adapter, total_bytes=total)
+
+
+def looks_like_hub_id(ref: str) -> bool:
+    parts = ref.split("/")
+    return len(parts) == 2 and all(parts) and not ref.startswith((".", "/", "~"))
+
+
+def fetch(ref: str, revision: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedCheckpoint:
+    """A local folder as is; a Hub id downloaded (safe patterns only) into the HF cache."""
+    local = Path(ref).expanduser()
+    if local.exists() or not looks_like_hub_id(ref):
+        return check_folder(local, max_bytes)
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import (
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
+        raise CheckpointError(f"{ref}: not a local folder, and the Hub is unreachable offline (HF_HUB_OFFLINE=1)")
+    try:
+        info = HfApi().model_info(ref, revision=revision, files_metadata=True)
+        siblings = info.siblings or []
+        names = [s.rfilename for s in siblings]
+        pickles = [n for n in names if n.lower().endswith(PICKLE_SUFFIXES)]
+        if not any(n.endswith(".safetensors") for n in names):
+            detail = f" (only pickle weights such as {pickles[0]})" if pickles else ""
+            raise CheckpointError(f"{ref}: no *.safetensors weights on the Hub{detail}; only safetensors are accepted")
+        size = sum((s.size or 0) for s in siblings if s.rfilename.endswith(".safetensors"))
+        if size > max_bytes:
+            raise CheckpointError(f"{ref}: weights are {size} bytes, over the {max_bytes}-byte limit")
+        folder = snapshot_download(ref, revision=revision, allow_patterns=HUB_ALLOW_PATTERNS)
+    except CheckpointError:
+        raise
+    except (RepositoryNotFoundError, RevisionNotFoundError) as err:
+        raise CheckpointError(f"{ref}: not found on the Hub ({type(err).__name__})") from None
+    except (OfflineModeIsEnabled, LocalEntryNotFoundError) as err:
+        raise CheckpointError(f"{ref}: the Hub is unreachable ({type(err).__name__})") from None
+    except OSError as err:  # requests' ConnectionError and friends are OSErrors
+        raise CheckpointError(f"{ref}: the Hub is unreachable ({type(err).__name__})") from None
+    return check_folder(Path(folder), max_bytes)
+
+
+def architecture(folder: Path) -> dict[str, Any]:
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return {key: config[key] for key in ARCHITECTURE_KEYS if key in config}
+
+
+def tokenizer_fingerprint(folder: Path) -> str:
+    """sha256 of the sorted vocabulary (token -> id) as the fast tokenizer reads it: two
+    ``save_pretrained`` copies of one tokenizer agree even if their JSON formatting differs."""
+    from tokenizers import Tokenizer
+
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: missing tokenizer.json (needed to check the base model)")
+    vocab = Tokenizer.from_file(str(path)).get_vocab(with_added_tokens=True)
+    canonical = json.dumps(sorted(vocab.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def base_fingerprint(folder: Path) -> dict[str, Any]:
+    return {"architecture": architecture(folder), "tokenizer_sha256": tokenizer_fingerprint(folder)}
+
+
+def check_same_base(checkpoint: CheckedCheckpoint, base: dict[str, Any], base_name: str) -> None:
+    """Refuse a checkpoint that cannot be an unlearned copy of the registered base model."""
+    if checkpoint.is_adapter:
+        adapter = json.loads((checkpoint.folder / "adapter_config.json").read_text(encoding="utf-8"))
+        declared = str(adapter.get("base_model_name_or_path", ""))
+        if declared and Path(declared).name != Path(base_name).name and declared != base_name:
+            raise CheckpointError(
+                f"{checkpoint.folder}: adapter is for base model {declared!r}, the benchmark's is {base_name!r}"
+            )
+        return
+    arch = architecture(checkpoint.folder)
+    for key, expected in base["architecture"].items():
+        if arch.get(key) != expected:
+            raise CheckpointError(
+                f"{checkpoint.folder}: config {key}={arch.get(key)!r} but the benchmark's base model"
+                f" {base_name!r} has {expected!r}: not an unlearned copy of it"
+            )
+    if tokenizer_fingerprint(checkpoint.folder) != base["tokenizer_sha256"]:
+        raise CheckpointError(
+            f"{checkpoint.folder}: tokenizer differs from the benchmark's base model {base_name!r}"
+        )

@@ -1,0 +1,145 @@
+"""The ranking: pure functions from result JSON objects (as the store holds them) to table rows.
+
+No I/O, no Gradio: the page, the static export and ``leaderboard list`` all call these.
+A row is a dict ``column -> value``; numbers stay numbers (sorting is numeric), and
+``None`` marks a value the submission does not have (sorted last).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+STRATA = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # header text (also the row key)
+    metric: str | None  # key in result["metrics"], or None for non-metric columns
+    help: str
+    numeric: bool = True
+    higher_is_better: bool | None = None
+
+
+def _columns() -> list[Column]:
+    cols = [
+        Column("Rank", None, "position by headline score (ties share a rank)", True),
+        Column("Method", None, "method name as submitted", False),
+        Column("Headline", "headline", "README 'Headline score': min-over-strata forgetting x utility factor", True, True),
+        Column("Headline CI", None, "95% interval of the headline (t over seeds, or bootstrap over items for one seed)", False),
+        Column("Forget", "forget_score", "min over strata of 1 - max(retention_gen, retention_prob)", True, True),
+        Column("Utility", "utility_score", "min(retain, utility, perplexity) retention", True, True),
+    ]
+    for view, label in (("gen", "Gen"), ("prob", "Prob")):
+        for b in STRATA:
+            cols.append(Column(f"{label} ret {b}", f"retention_{view}/{b}",
+                               f"{'generation' if view == 'gen' else 'probability'}-view retention of known {b}-count facts",
+                               True, False))
+    cols += [
+        Column("Gap gen", "frequency_gap_gen", "retention(high) - retention(low), generation view", True),
+        Column("Gap prob", "frequency_gap_prob", "retention(high) - retention(low), probability view", True),
+        Column("Spearman gen", "spearman_gen", "rank correlation of log(count) with per-item retention, generation view", True),
+    ]
+    for b in STRATA:
+        cols.append(Column(f"Misalign {b}", f"misalignment/{b}", f"retention_prob - retention_gen, stratum {b}", True))
+    cols += [
+        Column("Retain", "retention_gen/retain", "generation-view retention on the retain split", True, True),
+        Column("Utility split", "retention_gen/utility", "generation-view retention on the utility split", True, True),
+        Column("PPL ratio", "ppl_ratio", "held-out perplexity after / before (utility-split answers)", True, False),
+        Column("Seeds", None, "number of seeds (checkpoints)", True),
+        Column("GPU-h", None, "GPU hours reported with the submission", True),
+        Column("Forget split", None, "the split(s) unlearned", False),
+        Column("Submitted", None, "UTC time of submission", False),
+        Column("ID", None, "submission id (hash of checkpoints + metadata)", False),
+    ]
+    return cols
+
+
+COLUMNS: tuple[Column, ...] = tuple(_columns())
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+
+
+def _metric(result: Mapping[str, Any], name: str, field: str = "mean") -> float | None:
+    entry = result.get("metrics", {}).get(name)
+    if not isinstance(entry, Mapping):
+        return None
+    value = entry.get(field)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _fmt_ci(result: Mapping[str, Any], name: str) -> str:
+    low, high = _metric(result, name, "ci_low"), _metric(result, name, "ci_high")
+    if low is None or high is None:
+        return ""
+    return f"[{low:.3f}, {high:.3f}]"
+
+
+def row(result: Mapping[str, Any], digits: int = 3) -> dict[str, Any]:
+    submission = result.get("submission", {})
+    out: dict[str, Any] = {}
+    for col in COLUMNS:
+        if col.metric is not None:
+            value = _metric(result, col.metric)
+            out[col.name] = None if value is None else round(value, digits)
+    out["Method"] = str(result.get("method", ""))
+    out["Headline CI"] = _fmt_ci(result, "headline")
+    out["Seeds"] = len(result.get("seeds", []))
+    gpu = submission.get("compute", {}).get("gpu_hours")
+    out["GPU-h"] = round(float(gpu), 4) if isinstance(gpu, (int, float)) and not isinstance(gpu, bool) else None
+    out["Forget split"] = str(submission.get("forget_split", ""))
+    out["Submitted"] = str(result.get("submitted_time", ""))
+    out["ID"] = str(result.get("submission_id", ""))
+    return {name: out.get(name) for name in COLUMN_NAMES}
+
+
+def sort_rows(rows: Sequence[Mapping[str, Any]], column: str, descending: bool = True) -> list[dict[str, Any]]:
+    """Stable sort by one column: numbers numerically, text case-insensitively, missing last."""
+    if column not in COLUMN_NAMES:
+        raise KeyError(f"unknown column {column!r}; columns: {', '.join(COLUMN_NAMES)}")
+    present = [dict(r) for r in rows if r.get(column) is not None]
+    missing = [dict(r) for r in rows if r.get(column) is None]
+
+    def key(r: Mapping[str, Any]) -> Any:
+        v = r[column]
+        return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v).lower())
+
+    return sorted(present, key=key, reverse=descending) + missing
+
+
+def rank(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows ordered by headline (best first, missing last), with competition ranks (1, 2, 2, 4)."""
+    rows = sort_rows([row(r) for r in results], "Headline", descending=True)
+    previous, position = object(), 0
+    for i, r in enumerate(rows, start=1):
+        if r["Headline"] != previous:
+            position, previous = i, r["Headline"]
+        r["Rank"] = position if r["Headline"] is not None else None
+    return rows
+
+
+def filter_rows(rows: Sequence[Mapping[str, Any]], query: str = "", columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Case-insensitive substring search over the text columns (method, split, id)."""
+    needle = query.strip().lower()
+    if not needle:
+        return [dict(r) for r in rows]
+    searched = columns or [c.name for c in COLUMNS if not c.numeric]
+    return [dict(r) for r in rows if any(needle in str(r.get(c, "")).lower() for c in searched)]
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A Markdown table (``leaderboard list``, the closing notes)."""
+    cols = list(columns or COLUMN_NAMES)
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return "-"
+        return f"{v:.3f}" if isinstance(v, float) else str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
