@@ -1,0 +1,148 @@
+"""The Python behind the task YAMLs (reached through ``!function freq_unlearn.tasks.utils.*``).
+
+* ``load_benchmark`` / ``load_paper_benchmark``: ``custom_dataset`` loaders; lm-eval calls them
+  with the task metadata (model args and ``--metadata`` included) plus ``dataset_kwargs``.
+* ``process_results_gen``: the generation view's per-item scores.
+* ``ProbabilityProbeTask``: the ``*_ll`` tasks. A probability probe needs requests of several
+  shapes per item (the gold answer and K-1 distractors after the question, and " True" /
+  " False" after a true and after a false statement), which neither ``loglikelihood`` (one
+  request) nor ``multiple_choice`` (one context) can express; so the ``_ll`` YAMLs name this
+  ``ConfigurableTask`` subclass via ``class:``, keeping dataset, prompt and metric
+  configuration in YAML and overriding only ``construct_requests`` and ``process_results``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from lm_eval.api.instance import Instance
+from lm_eval.api.task import ConfigurableTask
+
+from freq_unlearn.tasks.benchmark_io import load_paper_split, load_split, resolve_source
+from freq_unlearn.tasks.contract import QA_PROMPT
+from freq_unlearn.tasks.metrics import generation_scores, probability_scores
+
+# dataset_kwargs keys carry a prefix: lm-eval passes metadata and dataset_kwargs as one set
+# of keyword arguments, so plain names like "split" could collide with user metadata.
+SPLIT_KEY = "freq_unlearn_split"
+DATASET_KEY = "freq_unlearn_dataset"
+NAME_KEY = "freq_unlearn_name"
+
+DEFAULT_NUM_CHOICES = 4  # gold + 3 same-relation distractors
+TF_PROMPT = "{prompt} {candidate}\nTrue or False:"
+
+
+def load_benchmark(**kwargs: Any):
+    """custom_dataset for the freq-unlearn benchmark format (packaged, local folder or Hub id)."""
+    import datasets
+
+    split = kwargs[SPLIT_KEY]
+    source = resolve_source(kwargs[DATASET_KEY], kwargs)
+    return datasets.DatasetDict({split: load_split(source, split)})
+
+
+def load_paper_benchmark(**kwargs: Any):
+    """custom_dataset for the paper's Hub datasets (one config per split; question/answer/count)."""
+    import datasets
+
+    split = kwargs[SPLIT_KEY]
+    return datasets.DatasetDict({split: load_paper_split(kwargs[DATASET_KEY], split, kwargs[NAME_KEY])})
+
+
+def doc_to_text(doc: Mapping[str, Any]) -> str:
+    return QA_PROMPT.format(question=doc["question"])
+
+
+def doc_to_target(doc: Mapping[str, Any]) -> str:
+    # lm-eval's loglikelihood adds no delimiter: the target carries its leading space.
+    return " " + str(doc["answer"])
+
+
+def process_results_gen(doc: Mapping[str, Any], results: list[str]) -> dict[str, float]:
+    return generation_scores(str(doc["answer"]), results[0])
+
+
+def _candidates(doc: Mapping[str, Any], num_choices: int) -> list[str]:
+    gold = str(doc["answer"])
+    distractors = [str(d) for d in doc["distractors"] if str(d) != gold]
+    return [gold] + list(dict.fromkeys(distractors))[: num_choices - 1]
+
+
+def tf_statements(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """A true and a false statement about the fact (the false one uses the first distractor)."""
+    prompt = doc_to_text(doc)
+    gold = str(doc["answer"])
+    false = next((str(d) for d in doc["distractors"] if str(d) != gold), "")
+    return (
+        TF_PROMPT.format(prompt=prompt, candidate=gold),
+        TF_PROMPT.format(prompt=prompt, candidate=false),
+    )
+
+
+def probe_requests(doc: Mapping[str, Any], ctx: str, num_choices: int) -> list[tuple[str, str]]:
+    """(context, continuation) pairs: K answer candidates (gold first), then the T/F probe."""
+    pairs = [(ctx, " " + c) for c in _candidates(doc, num_choices)]
+    true_statement, false_statement = tf_statements(doc)
+    for statement in (true_statement, false_statement):
+        pairs += [(statement, " True"), (statement, " False")]
+    return pairs
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer(name: str):
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(name)
+    except Exception:  # no tokenizer reachable: fall back to counting words
+        return None
+
+
+def answer_length(context: str, continuation: str, tokenizer) -> int:
+    """Tokens of the continuation as lm-eval's hf backend scores them (whole minus context)."""
+    if tokenizer is None:
+        return max(len(continuation.split()), 1)
+    whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
+    ctx = tokenizer(context, add_special_tokens=False)["input_ids"]
+    return max(len(whole) - len(ctx), 1)
+
+
+def _use_task_method(doc, results):  # placeholder, see ProbabilityProbeTask.__init__
+    raise NotImplementedError
+
+
+class ProbabilityProbeTask(ConfigurableTask):
+    """The ``*_ll`` tasks: answer log-probability, K-way multiple choice and a T/F probe."""
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        config = {k: v for k, v in (config or {}).items() if k != "class"}
+        # A process_results entry keeps lm-eval from looking the metric names up (and from
+        # fetching them from the Hub); the method below does the work.
+        config["process_results"] = _use_task_method
+        super().__init__(config=config, **kwargs)
+        metadata = self.config.metadata or {}
+        self.num_choices = int(metadata.get("num_choices", DEFAULT_NUM_CHOICES))
+        name = metadata.get("tokenizer") or metadata.get("pretrained")
+        self.tokenizer = _tokenizer(str(name)) if name else None
+
+    def construct_requests(self, doc: dict, ctx: str, **kwargs: Any) -> list[Instance]:
+        kwargs.pop("apply_chat_template", None)
+        kwargs.pop("chat_template", None)
+        return [
+            Instance(request_type="loglikelihood", doc=doc, arguments=pair, idx=i, **kwargs)
+            for i, pair in enumerate(probe_requests(doc, ctx, self.num_choices))
+        ]
+
+    def process_results(self, doc: dict, results: list[tuple[float, bool]]) -> dict[str, float]:
+        lls = [float(r[0]) for r in results]
+        k = len(lls) - 4
+        gold_tokens = answer_length(doc_to_text(doc), doc_to_target(doc), self.tokenizer)
+        return probability_scores(
+            gold_logprob=lls[0],
+            distractor_logprobs=lls[1:k],
+            gold_num_tokens=gold_tokens,
+            tf_true_statement=(lls[k], lls[k + 1]),
+            tf_false_statement=(lls[k + 2], lls[k + 3]),
+        )
