@@ -915,11 +915,17 @@ def local_hub_fixture(tmp_path_factory: Any) -> Any:
         yield hub
 
 
-def run_python(code: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter with `env`; raise with its stdout/stderr if it fails."""
+def run_python(
+    code: str, env: dict[str, str], timeout: float = 120, cwd: str | Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with `env` (in `cwd`); raise with its stdout/stderr if it fails.
+
+    Pass a `cwd` without folders named like repo ids: transformers and datasets load a local
+    folder `ns/name` instead of the Hub repo `ns/name`.
+    """
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
         )
     except subprocess.TimeoutExpired as err:
         raise AssertionError(
