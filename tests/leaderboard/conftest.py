@@ -78,7 +78,13 @@ def fake_result(method: str, sid: str, headline: float | None, gen_high: float =
     put("frequency_gap_gen", gen_high - 0.1)
     put("retention_gen/retain", 0.97)
     put("ppl_ratio", 1.1)
+    items = [
+        {"seed": 0, "fact_id": f"p{i}/employer", "stratum": b, "count": c,
+         "known_gen": True, "kept_gen": (i % 10) < 10 * v, "known_prob": i % 3 != 0, "kept_prob": (i % 10) < 10 * v}
+        for i, (b, c, v) in enumerate([("low", 1, 0.1), ("medium", 4, 0.3), ("high", 20, gen_high)] * 8)
+    ]
     return {
+        "items": items,
         "submission_id": sid,
         "method": method,
         "submission": {"forget_split": "forget_high", "compute": {"gpu_hours": 0.0}},
@@ -87,6 +93,24 @@ def fake_result(method: str, sid: str, headline: float | None, gen_high: float =
         "metrics": metrics,
         "per_seed": [],
     }
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by playwright (``playwright install`` cannot download here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture

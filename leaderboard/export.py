@@ -1,0 +1,156 @@
+"""Static export: one self-contained ``index.html`` (table + plots inlined) plus the plots as
+PNG and SVG files and the rows as ``leaderboard.json`` / ``leaderboard.md``.
+
+Every value from a submission is HTML-escaped on the way in, and a Content-Security-Policy
+allows only this page's own script (by hash) and ``data:`` images: even a name that slipped
+through escaping could not run code. The table's search, split filter and column sorting
+are a few lines of vanilla JavaScript; sorting reads a ``data-v`` attribute so numbers sort
+as numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from freq_unlearn.leaderboard import plots
+from freq_unlearn.leaderboard.ranking import COLUMNS, format_table, rank
+from freq_unlearn.leaderboard.store import atomic_write_text
+
+SCRIPT = """
+(function () {
+  const table = document.getElementById("board");
+  const body = table.tBodies[0];
+  const search = document.getElementById("search");
+  const split = document.getElementById("split-filter");
+  const counter = document.getElementById("shown");
+  function apply() {
+    const q = search.value.trim().toLowerCase();
+    const s = split.value;
+    let shown = 0;
+    for (const tr of body.rows) {
+      const text = tr.dataset.search;
+      const ok = (!q || text.includes(q)) && (!s || tr.dataset.split === s);
+      tr.hidden = !ok;
+      if (ok) shown += 1;
+    }
+    counter.textContent = shown + " of " + body.rows.length + " rows";
+  }
+  function sortBy(th) {
+    const idx = th.cellIndex;
+    const numeric = th.dataset.numeric === "1";
+    const desc = th.getAttribute("aria-sort") !== "descending";
+    for (const other of table.tHead.rows[0].cells) other.removeAttribute("aria-sort");
+    th.setAttribute("aria-sort", desc ? "descending" : "ascending");
+    const rows = Array.from(body.rows);
+    rows.sort(function (a, b) {
+      const va = a.cells[idx].dataset.v, vb = b.cells[idx].dataset.v;
+      if (va === "" && vb === "") return 0;
+      if (va === "") return 1;
+      if (vb === "") return -1;
+      let c = numeric ? parseFloat(va) - parseFloat(vb) : va.localeCompare(vb);
+      return desc ? -c : c;
+    });
+    for (const r of rows) body.appendChild(r);
+  }
+  for (const th of table.tHead.rows[0].cells) {
+    th.addEventListener("click", function () { sortBy(th); });
+  }
+  search.addEventListener("input", apply);
+  split.addEventListener("change", apply);
+  apply();
+})();
+"""
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1a1a1a; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; white-space: nowrap; }
+td.text, th.text { text-align: left; }
+th { background: #f1f1f1; cursor: pointer; position: sticky; top: 0; }
+th[aria-sort=descending]::after { content: " \\25BC"; }
+th[aria-sort=ascending]::after { content: " \\25B2"; }
+tr:nth-child(even) td { background: #fafafa; }
+.controls { margin: 0.8rem 0; display: flex; gap: 1rem; align-items: center; }
+.plots img { max-width: 100%; border: 1px solid #ddd; margin: 0.5rem 0; }
+.note { color: #555; font-size: 13px; max-width: 60rem; }
+"""
+
+
+def _cell(col_numeric: bool, value: Any) -> str:
+    if value is None:
+        return '<td data-v="">-</td>'
+    if col_numeric and isinstance(value, (int, float)):
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        return f'<td data-v="{value!r}">{shown}</td>'
+    text = html.escape(str(value), quote=True)
+    return f'<td class="text" data-v="{text.lower()}">{text}</td>'
+
+
+def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any]) -> str:
+    esc = lambda v: html.escape(str(v), quote=True)  # noqa: E731
+    head = "".join(
+        f'<th class="{"" if c.numeric else "text"}" data-numeric="{int(c.numeric)}" title="{esc(c.help)}">{esc(c.name)}</th>'
+        for c in COLUMNS
+    )
+    body = []
+    for r in rows:
+        searchable = " ".join(str(r.get(c.name, "")) for c in COLUMNS if not c.numeric).lower()
+        cells = "".join(_cell(c.numeric, r.get(c.name)) for c in COLUMNS)
+        body.append(f'<tr data-search="{esc(searchable)}" data-split="{esc(r.get("Forget split", ""))}">{cells}</tr>')
+    splits = sorted({str(r.get("Forget split", "")) for r in rows})
+    options = '<option value="">all forget splits</option>' + "".join(
+        f'<option value="{esc(s)}">{esc(s)}</option>' for s in splits
+    )
+    figures = "".join(
+        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+        f'<figcaption>{esc(name)} (<a href="{esc(name)}.svg">SVG</a>, <a href="{esc(name)}.png">PNG</a>)</figcaption></figure>'
+        for name, data in images.items()
+    )
+    script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+    csp = f"default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'"
+    bench = esc(config.get("benchmark", "?"))
+    base = esc(config.get("base_model", "?"))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title><style>{STYLE}</style></head>
+<body>
+<h1>{esc(title)}</h1>
+<p class="note">Benchmark <code>{bench}</code>, base model <code>{base}</code>. Ranked by the headline score:
+the least-forgotten stratum's forgetting (a fact counts as forgotten only when neither the generation
+nor the probability view still recovers it), scaled down when utility falls more than 10% below the
+base model's. Retention is measured on facts the base model knew. Click a column to sort.</p>
+<div class="controls"><input id="search" type="search" placeholder="search method, split, id" aria-label="search">
+<select id="split-filter" aria-label="forget split">{options}</select><span id="shown"></span></div>
+<table id="board"><thead><tr>{head}</tr></thead><tbody>
+{chr(10).join(body)}
+</tbody></table>
+<h2>Plots</h2><div class="plots">{figures}</div>
+<script>{SCRIPT}</script>
+</body></html>
+"""
+
+
+def export(results: Sequence[Mapping[str, Any]], out_dir: Path, config: Mapping[str, Any], title: str = "freq-unlearn leaderboard") -> dict[str, Path]:
+    """Write index.html, leaderboard.json/.md and the plots into ``out_dir``; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = rank(results)
+    plot_files = plots.all_plots(results, out_dir)
+    images = {name: next(p for p in paths if p.suffix == ".png").read_bytes() for name, paths in plot_files.items()}
+    index = out_dir / "index.html"
+    atomic_write_text(index, render_html(rows, images, title, config))
+    atomic_write_text(out_dir / "leaderboard.json", json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(out_dir / "leaderboard.md", format_table(rows) + "\n")
+    out = {"index": index, "json": out_dir / "leaderboard.json", "markdown": out_dir / "leaderboard.md"}
+    for name, paths in plot_files.items():
+        for p in paths:
+            out[f"{name}.{p.suffix[1:]}"] = p
+    return out
+
