@@ -353,7 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # idle keep-alive connections must not block close()
+    request_queue_size = 64  # the client uploads LFS files on several threads at once
     hub: "LocalHub"
 
 
