@@ -1,0 +1,194 @@
+"""`unlearn(...)`: benchmark split + base model -> unlearned checkpoint, model card, run record.
+
+    from freq_unlearn.unlearn_methods import unlearn
+    record = unlearn(model="path/or/hub-id", benchmark="bench/dir", forget="high", method="npo",
+                     out="runs/npo-high", learning_rate=1e-5, max_steps=20)
+
+Keyword overrides are fields of the method's config (any `TrainingArguments` field too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .base import UnlearnStopped
+from .data import QAEvalSet, UnlearnInputError, count_range, forget_split_name, load_benchmark_splits
+from .model_card import render_model_card
+from .registry import get_method
+from .run_record import RUN_RECORD_FILE, STATUS_COMPLETED, Evaluation, RunRecord, StepLog
+
+
+def build_config(method: str, out: str | os.PathLike, **overrides: Any) -> Any:
+    """The method's config with CPU defaults; an unknown or bad field raises one line."""
+    import torch
+
+    config_class = get_method(method).config_class
+    known = {f.name for f in dataclasses.fields(config_class) if f.init}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UnlearnInputError(
+            f"unknown setting {unknown[0]!r} for method {method!r} (see `freq-unlearn unlearn --method {method} --list-settings`)"
+        )
+    values: dict[str, Any] = {"output_dir": str(out)}
+    if not torch.cuda.is_available():
+        values["use_cpu"] = True
+    values.update(overrides)
+    try:
+        return config_class(**values)
+    except (ValueError, TypeError) as err:
+        raise UnlearnInputError(f"method {method!r}: {str(err).splitlines()[0]}") from None
+
+
+def load_model_and_tokenizer(model: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        lm = AutoModelForCausalLM.from_pretrained(model)
+    except OSError as err:
+        raise UnlearnInputError(f"cannot load model {model!r}: {str(err).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return lm, tokenizer
+
+
+def add_lora(model: Any, args: Any) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    targets: str | list[str] = args.lora_target_modules
+    if targets != "all-linear":
+        targets = [t.strip() for t in targets.split(",") if t.strip()]
+    config = LoraConfig(
+        r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+        target_modules=targets, task_type="CAUSAL_LM",
+    )  # fmt: skip
+    return get_peft_model(model, config)
+
+
+def unlearn(
+    model: str,
+    benchmark: str,
+    forget: str,
+    method: str,
+    out: str | os.PathLike,
+    retain: str | None = "retain",
+    lora: bool = False,
+    push_to_hub: str | None = None,
+    resume: bool = False,
+    **overrides: Any,
+) -> RunRecord:
+    """Unlearn split ``forget_<forget>`` of `benchmark` from `model` with `method`; write to `out`.
+
+    `retain=None` drops the retain split. `push_to_hub` is a Hub repo id pushed with the Trainer's
+    own push. `resume` continues from the last ``checkpoint-*`` in `out`. Returns the run record
+    that is also written to ``out/run_record.json``.
+    """
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from freq_unlearn import __version__
+
+    spec = get_method(method)
+    out = Path(out)
+    forget_split = forget_split_name(forget)
+    splits = load_benchmark_splits(benchmark, [forget_split] + ([retain] if retain else []))
+    forget_ds, retain_ds = splits[forget_split], splits.get(retain) if retain else None
+
+    checkpoint = get_last_checkpoint(str(out)) if out.is_dir() else None
+    if resume and checkpoint is None:
+        raise UnlearnInputError(f"--resume: no checkpoint-* folder in {out} to resume from")
+    if not resume and out.is_dir() and (checkpoint is not None or (out / RUN_RECORD_FILE).exists()):
+        raise UnlearnInputError(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
+
+    if push_to_hub:
+        overrides.update(push_to_hub=True, hub_model_id=push_to_hub)
+    args = build_config(method, out, lora=lora, **overrides)
+    lm, tokenizer = load_model_and_tokenizer(model)
+    if args.lora:
+        lm = add_lora(lm, args)
+    qa_eval = QAEvalSet.from_splits(forget_ds, retain_ds, args.metrics_max_items) if args.metrics_max_items else None
+    train_dataset = spec.trainer_class.build_train_dataset(tokenizer, forget_ds, retain_ds, args)
+    trainer = spec.trainer_class(
+        model=lm, args=args, train_dataset=train_dataset, processing_class=tokenizer, qa_eval=qa_eval
+    )
+
+    start = time.perf_counter()
+    status = STATUS_COMPLETED
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint if resume else None)
+    except UnlearnStopped as err:
+        status = f"stopped: {err}"
+        print(f"freq-unlearn unlearn: {status}", flush=True)
+    if qa_eval is not None:
+        trainer.evaluate()
+    wall = time.perf_counter() - start
+
+    if args.lora:  # ship an ordinary checkpoint: adapters merged into the base weights
+        trainer.model = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+    world = trainer.args.world_size
+    record = RunRecord(
+        method=method,
+        base_model=str(model),
+        benchmark=str(benchmark),
+        forget_split=forget_split,
+        retain_split=retain if retain and args.retain_weight > 0 else None,
+        forget_count_range=count_range(forget_ds),
+        hyperparameters=_json_ready(args.method_hyperparameters()),
+        seed=args.seed,
+        lora=bool(args.lora),
+        device=f"{trainer.args.device.type}" + (f" x{world} processes" if world > 1 else ""),
+        wall_time_s=round(wall, 3),
+        library_version=__version__,
+        steps=_steps(trainer.state.log_history),
+        evaluations=_evaluations(trainer.state.log_history),
+        status=status,
+        hub_id=push_to_hub,
+    )
+    trainer.model_card_text = render_model_card(record, spec.trainer_class._paper)
+    if trainer.is_world_process_zero():
+        out.mkdir(parents=True, exist_ok=True)
+        record.save(out)
+    if push_to_hub:  # the Trainer's own push: saves the model, writes our card, uploads the folder
+        trainer.push_to_hub(commit_message=f"freq-unlearn {method} on {forget_split}")
+    else:
+        trainer.save_model(str(out))
+        trainer.create_model_card()
+    return record
+
+
+def _steps(history: list[dict[str, Any]]) -> list[StepLog]:
+    steps = []
+    for h in history:
+        if "loss" in h and "step" in h:
+            steps.append(StepLog(int(h["step"]), float(h["loss"]), _opt(h.get("forget_loss")), _opt(h.get("retain_loss"))))
+    return steps
+
+
+def _evaluations(history: list[dict[str, Any]]) -> list[Evaluation]:
+    evals: dict[int, Evaluation] = {}
+    for h in history:
+        parts = {p: {k.split("/", 1)[1]: float(v) for k, v in h.items() if k.startswith(p + "/")} for p in ("forget", "retain")}
+        if parts["forget"] or parts["retain"]:
+            evals[int(h["step"])] = Evaluation(int(h["step"]), parts["forget"], parts["retain"])  # last one per step wins
+    return [evals[s] for s in sorted(evals)]
+
+
+def _opt(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _json_ready(d: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        if isinstance(v, enum.Enum):
+            return v.value
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        if isinstance(v, (str, int, float, bool)) or v is None:
+            return v
+        return str(v)
+
+    return {k: conv(v) for k, v in d.items()}
