@@ -20,6 +20,7 @@ __all__ = ["UserError", "build_parser", "main"]
 SUBCOMMAND_MODULES = (
     "freq_unlearn.world_cli",  # world, pretrain, knowledge
     "freq_unlearn.tasks.cli",  # tasks-path, tasks-check, tasks-report
+    "freq_unlearn.unlearn_methods.cli",  # unlearn
 )
 
 
