@@ -19,8 +19,10 @@ __all__ = ["UserError", "build_parser", "main"]
 # Order here is the order in `freq-unlearn --help`.
 SUBCOMMAND_MODULES = (
     "freq_unlearn.world_cli",  # world, pretrain, knowledge
+    "freq_unlearn.frequency_index.cli",  # count, build
     "freq_unlearn.tasks.cli",  # tasks-path, tasks-check, tasks-report
     "freq_unlearn.unlearn_methods.cli",  # unlearn
+    "freq_unlearn.leaderboard.cli",  # leaderboard init/submit/list/export/serve
 )
 
 

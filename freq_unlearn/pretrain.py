@@ -1,0 +1,238 @@
+"""Pre-train a small causal LM from scratch on a world's corpus, with the Transformers Trainer.
+
+Read top to bottom: presets, data, model, training, report. Each document is one training
+sequence ending in EOS (no packing), so that a QA prompt at position 0 at evaluation time looks
+like the start of a document, as it did in training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from freq_unlearn import __version__
+from freq_unlearn.errors import UserError
+from freq_unlearn.fsutil import atomic_write_text, check_output_dir
+from freq_unlearn.world import World, load_world
+
+ARCHITECTURES = ("gpt2", "llama")
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    n_layer: int
+    n_embd: int
+    n_head: int
+    epochs: int
+    learning_rate: float
+    batch_size: int = 32
+
+
+# Sizes span >10x in parameters for the model-size sweep; all train on a 2-core CPU in minutes.
+# Learning rates shrink with width, as usual for small transformers.
+PRESETS: dict[str, ModelPreset] = {
+    "tiny": ModelPreset(n_layer=2, n_embd=64, n_head=2, epochs=40, learning_rate=3e-3),
+    "small": ModelPreset(n_layer=4, n_embd=128, n_head=4, epochs=40, learning_rate=2e-3),
+    "base": ModelPreset(n_layer=6, n_embd=256, n_head=8, epochs=30, learning_rate=1e-3),
+    # The paper's GPT-2 sizes (about 20M to 210M parameters) are for GPUs; see README.
+    "paper-s": ModelPreset(n_layer=8, n_embd=512, n_head=8, epochs=30, learning_rate=6e-4),
+    "paper-l": ModelPreset(n_layer=24, n_embd=1024, n_head=16, epochs=30, learning_rate=3e-4),
+}
+DEFAULT_PRESET = "small"
+
+
+@dataclass
+class PretrainConfig:
+    size: str = field(default=DEFAULT_PRESET, metadata={"help": f"one of {list(PRESETS)}"})
+    arch: str = field(default="gpt2", metadata={"help": f"one of {ARCHITECTURES}"})
+    epochs: int | None = field(default=None, metadata={"help": "override the preset's epochs"})
+    learning_rate: float | None = None
+    batch_size: int | None = None
+    vocab_size: int = 4096
+    max_length: int = 256
+    weight_decay: float = 0.1
+    warmup_ratio: float = 0.05
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size not in PRESETS:
+            raise UserError(f"size preset {self.size!r} is unknown; choose one of {', '.join(PRESETS)}")
+        if self.arch not in ARCHITECTURES:
+            raise UserError(f"arch {self.arch!r} is unknown; choose one of {', '.join(ARCHITECTURES)}")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise UserError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise UserError(f"learning_rate must be > 0, got {self.learning_rate}")
+
+    @property
+    def preset(self) -> ModelPreset:
+        p = PRESETS[self.size]
+        return replace(
+            p,
+            epochs=self.epochs or p.epochs,
+            learning_rate=self.learning_rate or p.learning_rate,
+            batch_size=self.batch_size or p.batch_size,
+        )
+
+
+def build_model(config: PretrainConfig, tokenizer):
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    p = config.preset
+    common = dict(
+        vocab_size=len(tokenizer),
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    if config.arch == "gpt2":
+        cfg = GPT2Config(n_layer=p.n_layer, n_embd=p.n_embd, n_head=p.n_head,
+                         n_positions=config.max_length, **common)
+        return GPT2LMHeadModel(cfg)
+    cfg = LlamaConfig(num_hidden_layers=p.n_layer, hidden_size=p.n_embd,
+                      num_attention_heads=p.n_head, num_key_value_heads=p.n_head,
+                      intermediate_size=4 * p.n_embd, max_position_embeddings=config.max_length,
+                      tie_word_embeddings=True, **common)
+    return LlamaForCausalLM(cfg)
+
+
+def tokenize_corpus(world: World, tokenizer, max_length: int):
+    from datasets import Dataset
+
+    texts = [d["text"] for d in world.documents()]
+    ids = tokenizer(texts, add_special_tokens=False).input_ids
+    rows = [x[: max_length - 1] + [tokenizer.eos_token_id] for x in ids]
+    return Dataset.from_dict({"input_ids": rows})
+
+
+def training_arguments(config: PretrainConfig, output_dir: Path, n_examples: int):
+    from transformers import TrainingArguments
+
+    p = config.preset
+    steps_per_epoch = -(-n_examples // p.batch_size)
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=p.epochs,
+        per_device_train_batch_size=p.batch_size,
+        learning_rate=p.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_steps=int(config.warmup_ratio * steps_per_epoch * p.epochs),
+        lr_scheduler_type="cosine",
+        train_sampling_strategy="group_by_length",  # batches of similar length: little padding
+        logging_steps=max(1, steps_per_epoch),
+        save_strategy="steps",
+        save_steps=max(1, steps_per_epoch * max(1, p.epochs // 8)),
+        save_total_limit=1,
+        report_to=[],
+        use_cpu=not _has_cuda(),
+        bf16=False,
+        seed=config.seed,
+        data_seed=config.seed,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _partial_dir(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | None = None,
+             overwrite: bool = False, resume: bool = False, report: bool = True) -> Path:
+    """Train tokenizer and model on the world's corpus; write an ordinary HF model folder.
+
+    Work happens in `OUT.partial/` (checkpoints there allow `resume`); the finished model is
+    renamed to `OUT` only when complete, so `OUT` is never half-written.
+    """
+    import torch
+    from transformers import AutoTokenizer, DataCollatorForLanguageModeling, Trainer
+
+    config = config or PretrainConfig()
+    world = load_world(world_dir)
+    out = Path(out)
+    check_output_dir(out, overwrite)
+    work = _partial_dir(out)
+    if work.exists() and not resume:
+        if not overwrite:
+            raise UserError(f"{work} holds an interrupted run: pass --resume to continue it or --overwrite to start over")
+        shutil.rmtree(work)
+    if resume and not work.exists():
+        raise UserError(f"nothing to resume: {work} does not exist")
+    work.mkdir(parents=True, exist_ok=True)
+    run_file = work / "pretrain_config.json"
+    if resume:
+        saved = json.loads(run_file.read_text())
+        if saved["world_hash"] != world.content_hash or saved["config"] != asdict(config):
+            raise UserError(f"--resume: {work} was started with another world or config ({run_file})")
+    else:
+        atomic_write_text(run_file, json.dumps(
+            {"world_hash": world.content_hash, "config": asdict(config)}, indent=2))
+
+    torch.manual_seed(config.seed)
+    if resume and (work / "tokenizer.json").exists():
+        tokenizer = AutoTokenizer.from_pretrained(str(work))
+    else:
+        from freq_unlearn.tokenizer import train_tokenizer
+
+        tokenizer = train_tokenizer((d["text"] for d in world.documents()), config.vocab_size)
+        tokenizer.save_pretrained(str(work))
+    data = tokenize_corpus(world, tokenizer, config.max_length)
+    model = build_model(config, tokenizer)
+    args = training_arguments(config, work / "checkpoints", len(data))
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=data,
+        data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
+        processing_class=tokenizer,
+    )
+    has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    train_seconds = time.perf_counter() - started
+
+    model.save_pretrained(str(work), safe_serialization=True)
+    tokenizer.save_pretrained(str(work))
+    record: dict[str, Any] = {
+        "format": "freq_unlearn.pretrain/1",
+        "world": str(world.path),
+        "world_hash": world.content_hash,
+        "config": asdict(config),
+        "preset": asdict(config.preset),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "documents": len(data),
+        "tokens_per_epoch": int(sum(len(x) for x in data["input_ids"])),
+        "train_seconds": round(train_seconds, 2),
+        "resumed": bool(has_checkpoint),
+        "final_train_loss": result.training_loss,
+        "loss_curve": [{"epoch": h["epoch"], "loss": h["loss"]}
+                       for h in trainer.state.log_history if "loss" in h],
+        "device": str(next(model.parameters()).device),
+        "torch_threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+        "library_version": __version__,
+    }
+    atomic_write_text(work / "pretrain_record.json", json.dumps(record, indent=2))
+    shutil.rmtree(work / "checkpoints", ignore_errors=True)
+    if report:
+        from freq_unlearn.knowledge_report import write_knowledge_report
+
+        model.eval()
+        write_knowledge_report(model, tokenizer, world, work / "knowledge")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(work, out)
+    return out
