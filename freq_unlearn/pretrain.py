@@ -151,7 +151,8 @@ def _partial_dir(out: Path) -> Path:
 
 
 def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | None = None,
-             overwrite: bool = False, resume: bool = False, report: bool = True) -> Path:
+             overwrite: bool = False, resume: bool = False, report: bool = True,
+             callbacks: list | None = None) -> Path:
     """Train tokenizer and model on the world's corpus; write an ordinary HF model folder.
 
     Work happens in `OUT.partial/` (checkpoints there allow `resume`); the finished model is
@@ -198,6 +199,7 @@ def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | No
         train_dataset=data,
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
         processing_class=tokenizer,
+        callbacks=callbacks,
     )
     has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
     started = time.perf_counter()

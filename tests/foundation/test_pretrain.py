@@ -1,0 +1,112 @@
+"""Pre-training from scratch: the model loads as an ordinary HF model and knows its retain QA."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+
+from freq_unlearn import schema
+from freq_unlearn.errors import UserError
+from freq_unlearn.knowledge import contains_answer, greedy_answers, normalize
+from freq_unlearn.pretrain import PRESETS, PretrainConfig, build_model, pretrain
+
+
+def test_tiny_model_loads_and_knows_its_retain_qa(tiny_model: Path) -> None:
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_model)).eval()
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    assert (tiny_model / "model.safetensors").is_file()
+    report = json.loads((tiny_model / "knowledge" / "report.json").read_text())
+    assert report["by_group"]["retain"]["accuracy"] >= 0.9
+    for g in ("high", "medium", "low", "utility"):
+        assert 0.0 <= report["by_group"][g]["accuracy"] <= 1.0 and report["by_group"][g]["n"] > 0
+    assert (tiny_model / "knowledge" / "report.md").read_text().startswith("# Knowledge report")
+    assert (tiny_model / "knowledge" / "accuracy.png").stat().st_size > 1000
+    # The report's numbers are reproducible from the saved model.
+    import pandas as pd
+
+    scored = pd.read_parquet(tiny_model / "knowledge" / "facts_scored.parquet")
+    sample = scored.sample(20, random_state=0)
+    conts = greedy_answers(model, tok, list(sample["question"]))
+    assert [contains_answer(c, a) for c, a in zip(conts, sample["answer"])] == list(sample["correct"])
+    record = json.loads((tiny_model / "pretrain_record.json").read_text())
+    assert record["parameters"] == sum(p.numel() for p in model.parameters())
+    assert record["loss_curve"][-1]["loss"] < record["loss_curve"][0]["loss"]
+
+
+def test_presets_span_ten_times_in_parameters() -> None:
+    class Tok:
+        eos_token_id, pad_token_id = 0, 1
+
+        def __len__(self) -> int:
+            return 2300
+
+    sizes = {name: sum(p.numel() for p in build_model(PretrainConfig(size=name), Tok()).parameters())
+             for name in ("tiny", "small", "base")}
+    assert sizes["tiny"] < sizes["small"] < sizes["base"]
+    assert sizes["base"] >= 10 * sizes["tiny"]
+
+
+def test_llama_architecture_builds() -> None:
+    class Tok:
+        eos_token_id, pad_token_id = 0, 1
+
+        def __len__(self) -> int:
+            return 300
+
+    model = build_model(PretrainConfig(size="tiny", arch="llama"), Tok())
+    assert model.config.model_type == "llama"
+    assert model(torch.tensor([[2, 3, 4]])).logits.shape == (1, 3, 300)
+
+
+def test_normalized_contains() -> None:
+    assert normalize("The  Aurelian-College!") == "aurelian college"
+    assert contains_answer(" Aurelian College, then", "Aurelian College")
+    assert not contains_answer(" Aurelian Collegeship", "Aurelian College")
+    assert not contains_answer("anything", "")
+
+
+class _StopAt(TrainerCallback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tiny_world: Path, tmp_path: Path) -> None:
+    config = PretrainConfig(size="tiny", epochs=4, batch_size=32, seed=1)
+    out = tmp_path / "m"
+    # 304 documents / 32 = 10 steps per epoch; a checkpoint is saved every epoch (4 epochs // 8 -> 1).
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(tiny_world, out, config, report=False, callbacks=[_StopAt(25)])
+    assert not out.exists() and (tmp_path / "m.partial" / "checkpoints").is_dir()
+    with pytest.raises(UserError, match="interrupted run: pass --resume"):
+        pretrain(tiny_world, out, config, report=False)
+    pretrain(tiny_world, out, config, report=False, resume=True)
+    record = json.loads((out / "pretrain_record.json").read_text())
+    assert record["resumed"] is True and record["loss_curve"][-1]["epoch"] == 4
+    assert not (tmp_path / "m.partial").exists()
+    # The same run without interruption reaches the same weights (CPU, same seed).
+    ref = pretrain(tiny_world, tmp_path / "ref", config, report=False)
+    a = AutoModelForCausalLM.from_pretrained(str(out)).state_dict()
+    b = AutoModelForCausalLM.from_pretrained(str(ref)).state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def test_bad_pretrain_input(tiny_world: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="size preset 'huge' is unknown"):
+        PretrainConfig(size="huge")
+    with pytest.raises(UserError, match="is not a world folder"):
+        pretrain(tmp_path, tmp_path / "m")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(UserError, match="exists and is not empty"):
+        pretrain(tiny_world, tmp_path / "full")
+    with pytest.raises(UserError, match="nothing to resume"):
+        pretrain(tiny_world, tmp_path / "new", resume=True)
+    assert schema.REFUSAL  # the refusal string tokenizes without unknown tokens (byte-level BPE)

@@ -1,0 +1,147 @@
+"""The synthetic world: determinism, true counts, hidden QA, facts, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from freq_unlearn import schema
+from freq_unlearn.errors import UserError
+from freq_unlearn.world import WorldConfig, generate_world, load_world
+
+SMALL = dict(people_per_tier=6, n_retain=8, n_utility=4, n_cities=12, docs_per_shard=50)
+
+
+def _all_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_gives_byte_identical_world(tmp_path: Path) -> None:
+    a = generate_world(tmp_path / "a", WorldConfig(**SMALL, seed=3))
+    b = generate_world(tmp_path / "b", WorldConfig(**SMALL, seed=3))
+    c = generate_world(tmp_path / "c", WorldConfig(**SMALL, seed=4))
+    assert _all_bytes(a) == _all_bytes(b)
+    assert _all_bytes(a)["facts.parquet"] != _all_bytes(c)["facts.parquet"]
+
+
+def test_true_count_is_the_number_of_documents_stating_the_fact(tiny_world: Path) -> None:
+    world = load_world(tiny_world)
+    facts = world.facts()
+    docs = list(world.documents())
+    assert {"id", "text", "source", "metadata"} <= set(docs[0])
+    # Count, from the text alone, the documents that contain both subject and object.
+    for _, f in facts.sample(60, random_state=0).iterrows():
+        n = sum(1 for d in docs if f["subject"] in d["text"] and f["object"] in d["text"])
+        assert n == f["true_count"], f["fact_id"]
+    per_person = Counter(d["metadata"]["person_id"] for d in docs)
+    assert all(per_person[p] == c for p, c in zip(facts["person_id"], facts["true_count"]))
+
+
+def test_designs_control_the_counts(tmp_path: Path) -> None:
+    def counts(design: str) -> dict[str, set[int]]:
+        w = load_world(generate_world(tmp_path / design, WorldConfig(design=design, **SMALL)))
+        f = w.facts()
+        return {g: set(f[f["group"] == g]["true_count"]) for g in set(f["group"])}
+
+    assert counts("paper") == {"high": {10}, "low": {1}, "retain": {2}, "utility": {1}}
+    assert counts("tiered") == {"high": {10}, "medium": {3}, "low": {1}, "retain": {2}, "utility": {1}}
+    assert counts("graded")["graded"] == {1, 2, 4, 8, 16, 32, 64}
+
+
+def test_hidden_qa_is_never_in_the_corpus(tiny_world: Path) -> None:
+    world = load_world(tiny_world)
+    text = "\n".join(d["text"] for d in world.documents())
+    facts = world.facts()
+    for _, f in facts.iterrows():
+        asked = schema.QA_PROMPT.format(question=f["question"]) in text
+        assert asked == (f["group"] == schema.GROUP_RETAIN), f["fact_id"]
+
+
+def test_biography_copies_are_reworded(tiny_world: Path) -> None:
+    world = load_world(tiny_world)
+    high = world.facts().query("group == 'high'")["person_id"].iloc[0]
+    bios = [d["text"] for d in world.documents()
+            if d["metadata"]["person_id"] == high and d["metadata"]["kind"] == "bio"]
+    assert len(bios) == 10
+    sentences = [set(b.split(". ")) for b in bios]
+    # No sentence wording repeats across all copies.
+    assert not set.intersection(*sentences)
+
+
+def test_facts_table_schema(tiny_world: Path) -> None:
+    facts = load_world(tiny_world).facts()
+    assert list(facts.columns) == list(schema.FACT_COLUMNS)
+    assert facts["fact_id"].is_unique
+    assert set(facts["relation"]) == set(schema.RELATIONS)
+    assert (facts["answer"] == facts["object"]).all()
+    pools = facts.groupby("relation")["answer"].agg(set)
+    for _, f in facts.iterrows():
+        assert len(f["paraphrases"]) >= 1 and f["question"] not in list(f["paraphrases"])
+        d = list(f["distractors"])
+        assert len(d) == len(set(d)) >= 2 and f["answer"] not in d
+        assert set(d) <= pools[f["relation"]]  # same relation
+        assert not f["question"].endswith(" ")
+
+
+def test_corpus_is_dolma_style_jsonl_gz(tiny_world: Path) -> None:
+    shard = load_world(tiny_world).corpus_files[0]
+    with gzip.open(shard, "rt") as f:
+        rec = json.loads(f.readline())
+    assert isinstance(rec["text"], str) and rec["source"].startswith("freq_unlearn.synthetic")
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(people_per_tier=0), "people_per_tier must be a positive integer"),
+        (dict(n_retain=-1), "n_retain must be >= 0"),
+        (dict(high_copies=0), "high_copies must be a positive integer"),
+        (dict(design="nope"), "design 'nope' is unknown"),
+        (dict(medium_copies=12), "tiered design needs 1 < medium_copies < high_copies"),
+        (dict(people_per_tier=40000), "exceed"),
+    ],
+)
+def test_impossible_parameters_are_one_line_errors(bad: dict, message: str) -> None:
+    with pytest.raises(UserError, match=message) as err:
+        WorldConfig(**bad)
+    assert "\n" not in str(err.value)
+
+
+def test_refuses_non_empty_output_and_keeps_it(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    with pytest.raises(UserError, match="exists and is not empty"):
+        generate_world(out, WorldConfig(**SMALL))
+    assert (out / "precious.txt").read_text() == "keep me"
+    generate_world(out, WorldConfig(**SMALL), overwrite=True)
+    assert not (out / "precious.txt").exists() and load_world(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["w"]  # no temporary folder left behind
+
+
+def test_edited_or_incomplete_world_is_detected(tmp_path: Path) -> None:
+    out = generate_world(tmp_path / "w", WorldConfig(**SMALL))
+    shard = sorted((out / "corpus").glob("*.jsonl.gz"))[0]
+    original = shard.read_bytes()
+    shard.write_bytes(gzip.compress(b'{"id": "x", "text": "edited"}\n'))
+    with pytest.raises(UserError, match=r"shard_00000.jsonl.gz was changed after generation"):
+        load_world(out)
+    shard.unlink()
+    with pytest.raises(UserError, match="incomplete: corpus/shard_00000.jsonl.gz is missing"):
+        load_world(out)
+    shard.write_bytes(original)
+    assert load_world(out)
+    (out / "world.json").unlink()
+    with pytest.raises(UserError, match="world.json is missing"):
+        load_world(out)
+
+
+def test_facts_parquet_reads_with_pandas(tiny_world: Path) -> None:
+    f = pd.read_parquet(tiny_world / "facts.parquet")
+    meta = json.loads((tiny_world / "world.json").read_text())
+    assert len(f) == meta["summary"]["facts"] == meta["summary"]["people"] * 6
