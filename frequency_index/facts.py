@@ -1,0 +1,127 @@
+"""Reading and checking the facts to count.
+
+A facts file is Parquet or JSONL (one JSON object per line) with at least ``subject`` and
+``object``; ``fact_id`` is generated (``f00000``, ... in file order) when absent. Optional
+columns pass through: relation, question, answer, paraphrases, distractors, group,
+subject_aliases, object_aliases (lists of extra surface forms counted as the same entity).
+"""
+
+from __future__ import annotations
+
+from freq_unlearn.errors import UserError
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+LIST_COLUMNS = ("paraphrases", "distractors", "subject_aliases", "object_aliases")
+
+
+class FactsError(UserError):
+    """A facts table that cannot be counted; the message is one line naming file and fact."""
+
+
+@dataclass
+class FactsReport:
+    """What was dropped while reading the facts (strict mode raises on the first instead)."""
+
+    skipped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"skipped_facts": len(self.skipped), "skipped_fact_examples": self.skipped[:20]}
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise FactsError(f"{path}: facts file not found")
+    suffixes = "".join(path.suffixes).lower()
+    if suffixes.endswith(".parquet"):
+        return pd.read_parquet(path)
+    if suffixes.endswith((".jsonl", ".json", ".ndjson")):
+        rows = []
+        with path.open("rb") as f:
+            for line_no, raw in enumerate(f, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                    raise FactsError(f"{path}:{line_no}: not a JSON line ({err})") from None
+                if not isinstance(row, dict):
+                    raise FactsError(f"{path}:{line_no}: expected a JSON object")
+                rows.append(row)
+        return pd.DataFrame(rows)
+    raise FactsError(f"{path}: facts must be .parquet or .jsonl")
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, float) and pd.isna(value):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in list(value)]
+
+
+def load_facts(
+    facts: str | Path | pd.DataFrame, strict: bool = False, report: FactsReport | None = None
+) -> pd.DataFrame:
+    """Return a clean facts table: unique fact_id, non-empty subject/object, sorted by fact_id.
+
+    Bad facts (empty subject or object, subject == object, duplicate fact_id or duplicate
+    (subject, relation, object)) raise FactsError when ``strict``; otherwise they are dropped
+    and listed in ``report``.
+    """
+    source = "<DataFrame>" if isinstance(facts, pd.DataFrame) else str(facts)
+    df = facts.copy() if isinstance(facts, pd.DataFrame) else _read_table(Path(facts))
+    report = report if report is not None else FactsReport()
+    for required in ("subject", "object"):
+        if required not in df.columns:
+            raise FactsError(f"{source}: missing required column '{required}' (have: {', '.join(map(str, df.columns))})")
+    if df.empty:
+        raise FactsError(f"{source}: no facts")
+    df = df.reset_index(drop=True)
+    if "fact_id" not in df.columns:
+        df.insert(0, "fact_id", [f"f{i:05d}" for i in range(len(df))])
+    df["fact_id"] = df["fact_id"].astype(str)
+    for col in LIST_COLUMNS:
+        if col in df.columns:
+            df[col] = df[col].map(_as_list)
+    for col in ("subject_aliases", "object_aliases"):
+        if col not in df.columns:
+            df[col] = [[] for _ in range(len(df))]
+
+    keep = []
+    seen_ids: set[str] = set()
+    seen_triples: set[tuple] = set()
+    for i, row in enumerate(df.itertuples(index=False)):
+        subject = row.subject if isinstance(row.subject, str) else ""
+        obj = row.object if isinstance(row.object, str) else ""
+        relation = getattr(row, "relation", "") or ""
+        problem = None
+        if not subject.strip():
+            problem = "empty subject"
+        elif not obj.strip():
+            problem = "empty object"
+        elif subject == obj:
+            problem = f"subject equals object ({subject!r})"
+        elif row.fact_id in seen_ids:
+            problem = "duplicate fact_id"
+        elif (subject, relation, obj) in seen_triples:
+            problem = f"duplicate fact ({subject!r}, {relation!r}, {obj!r})"
+        if problem:
+            message = f"{source}: fact {row.fact_id!r} (row {i + 1}): {problem}"
+            if strict:
+                raise FactsError(message)
+            report.skipped.append(message)
+            continue
+        seen_ids.add(row.fact_id)
+        seen_triples.add((subject, relation, obj))
+        keep.append(i)
+    df = df.iloc[keep]
+    if df.empty:
+        raise FactsError(f"{source}: no valid facts left ({len(report.skipped)} skipped; first: {report.skipped[0]})")
+    return df.sort_values("fact_id", kind="stable").reset_index(drop=True)
