@@ -49,7 +49,7 @@ class IdkDPOConfig(UnlearnConfig, DPOConfig):
 
     method: str = field(default="idkdpo", metadata={"help": "Unlearning method.", "choices": ["idkdpo"]})
     retain_weight: float = field(default=0.0, metadata={"help": "Not used by IdkDPO (no retain term)."})
-    gradient_checkpointing: bool = field(default=False, metadata={"help": "Gradient checkpointing (TRL's default is on)."})
+    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Gradient checkpointing (TRL's default is on; off here)."})
 
 
 class IdkDPOTrainer(UnlearnMixin, DPOTrainer):

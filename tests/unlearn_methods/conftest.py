@@ -100,6 +100,8 @@ def pretrain(model, tokenizer, texts: list[str], steps: int = 300, seed: int = 0
     """Plain full-sequence LM training on the QA lines until the model recalls them."""
     import torch
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # much faster for a model this small, and other tests share the cores
     g = torch.Generator().manual_seed(seed)
     enc = [tokenizer(t + tokenizer.eos_token)["input_ids"] for t in texts]
     width = max(map(len, enc))
@@ -118,6 +120,7 @@ def pretrain(model, tokenizer, texts: list[str], steps: int = 300, seed: int = 0
         opt.step()
         opt.zero_grad()
     model.eval()
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
