@@ -2,9 +2,13 @@
 
 Security rules (README "Security"):
 
-* weights only as safetensors: a folder holding pickle-based weights (``.bin``, ``.pt``,
-  ``.pth``, ``.ckpt``, ``.pkl``, ``.pickle``) or none at all is refused; every safetensors
-  header is parsed (without loading tensors) to check that the file is what it says;
+* weights only as safetensors: a folder whose model weights are pickles
+  (``pytorch_model.bin``, ``model.pt``, ``adapter_model.bin``, ...) or that has no
+  safetensors weights is refused; every safetensors header is parsed (without loading
+  tensors) to check that the file is what it says. Other files, e.g. the Trainer's
+  ``training_args.bin`` or ``checkpoint-N/`` resume folders that ``freq-unlearn unlearn``
+  leaves next to the weights, are never opened: evaluation runs on a *sanitized copy* that
+  holds only the files in ``ALLOWED_PATTERNS`` (``sanitized_copy``);
 * no remote code: a ``config.json`` with ``auto_map`` is refused, and models are always
   loaded with ``trust_remote_code=False``;
 * size limits: the whole folder, and a safetensors header, have a byte ceiling;
@@ -19,12 +23,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".h5", ".msgpack")
+# A pickle with one of these name stems holds model weights (transformers' and PEFT's names).
+WEIGHT_STEMS = ("pytorch_model", "model", "adapter_model", "tf_model", "flax_model", "consolidated")
 DEFAULT_MAX_BYTES = 20 * 1024**3
 MAX_SAFETENSORS_HEADER = 100 * 1024**2
 # Files that define a model's behaviour; their contents make the checkpoint hash.
@@ -41,7 +48,8 @@ HASHED_PATTERNS = (
     "merges.txt",
     "tokenizer.model",
 )
-HUB_ALLOW_PATTERNS = list(HASHED_PATTERNS) + ["run_record.json", "added_tokens.json", "*.safetensors.index.json"]
+ALLOWED_PATTERNS = (*HASHED_PATTERNS, "added_tokens.json", "*.safetensors.index.json")
+HUB_ALLOW_PATTERNS = [*ALLOWED_PATTERNS, "run_record.json"]
 # Architecture fields that unlearning (fine-tuning) never changes.
 ARCHITECTURE_KEYS = (
     "model_type",
@@ -119,19 +127,34 @@ def check_safetensors_header(path: Path) -> None:
             raise CheckpointError(f"{path}: not a safetensors file (tensor {name!r} has bad offsets)")
 
 
+def allowed_files(folder: Path) -> list[Path]:
+    files: set[Path] = set()
+    for pattern in ALLOWED_PATTERNS:
+        files.update(p for p in folder.glob(pattern) if p.is_file())
+    return sorted(files)
+
+
+def weight_pickles(folder: Path) -> list[str]:
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in PICKLE_SUFFIXES and p.name.split(".")[0].split("-")[0] in WEIGHT_STEMS
+    )
+
+
 def check_folder(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedCheckpoint:
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: checkpoint folder not found")
-    files = [p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.relative_to(folder).parts]
-    total = sum(p.stat().st_size for p in files)
-    if total > max_bytes:
-        raise CheckpointError(f"{folder}: checkpoint is {total} bytes, over the {max_bytes}-byte limit")
-    pickles = sorted(p.name for p in files if p.suffix.lower() in PICKLE_SUFFIXES)
+    pickles = weight_pickles(folder)
     if pickles:
         raise CheckpointError(
             f"{folder}: holds pickle-based weights ({pickles[0]}); only safetensors are accepted"
         )
-    weights = sorted(folder.glob("*.safetensors"))
+    files = allowed_files(folder)
+    total = sum(p.stat().st_size for p in files)
+    if total > max_bytes:
+        raise CheckpointError(f"{folder}: checkpoint is {total} bytes, over the {max_bytes}-byte limit")
+    weights = [p for p in files if p.suffix == ".safetensors"]
     if not weights:
         raise CheckpointError(f"{folder}: no *.safetensors weights found")
     for path in weights:
@@ -144,9 +167,34 @@ def check_folder(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedChe
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{config_path}: invalid JSON ({err})") from None
-    if not is_adapter and "auto_map" in config:
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{config_path}: top level must be a JSON object")
+    if "auto_map" in config:
         raise CheckpointError(f"{config_path}: 'auto_map' asks for remote code, which is never run")
     return CheckedCheckpoint(folder=folder, sha256=content_hash(folder), is_adapter=is_adapter, total_bytes=total)
+
+
+def sanitized_copy(checked: CheckedCheckpoint, cache_dir: Path) -> Path:
+    """A folder holding only the allowed files (hard links where possible), keyed by content hash:
+    what lm-eval loads can contain no pickle and no code."""
+    target = cache_dir / checked.sha256[:32]
+    if (target / ".complete").is_file():
+        return target
+    tmp = cache_dir / f".{checked.sha256[:32]}.{os.getpid()}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for path in allowed_files(checked.folder):
+        try:
+            os.link(path, tmp / path.name)
+        except OSError:
+            shutil.copy2(path, tmp / path.name)
+    (tmp / ".complete").write_text(checked.sha256 + "\n")
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another process finished the same copy first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def looks_like_hub_id(ref: str) -> bool:

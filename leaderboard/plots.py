@@ -37,9 +37,9 @@ def label(method: str, max_chars: int = 40) -> str:
 
 def _metric(result: Mapping[str, Any], name: str) -> tuple[float, float, float] | None:
     entry = result.get("metrics", {}).get(name)
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("mean"), (int, float)):
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("value"), (int, float)):
         return None
-    mean = float(entry["mean"])
+    mean = float(entry["value"])
     low = entry.get("ci_low") if isinstance(entry.get("ci_low"), (int, float)) else mean
     high = entry.get("ci_high") if isinstance(entry.get("ci_high"), (int, float)) else mean
     if not all(math.isfinite(x) for x in (mean, low, high)):

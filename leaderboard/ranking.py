@@ -62,7 +62,7 @@ COLUMNS: tuple[Column, ...] = tuple(_columns())
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 
 
-def _metric(result: Mapping[str, Any], name: str, field: str = "mean") -> float | None:
+def _metric(result: Mapping[str, Any], name: str, field: str = "value") -> float | None:
     entry = result.get("metrics", {}).get(name)
     if not isinstance(entry, Mapping):
         return None

@@ -67,7 +67,7 @@ def fake_result(method: str, sid: str, headline: float | None, gen_high: float =
 
     def put(name: str, value: float | None) -> None:
         if value is not None:
-            metrics[name] = {"mean": value, "ci_low": value - 0.05, "ci_high": value + 0.05, "n_seeds": seeds}
+            metrics[name] = {"value": value, "ci_low": value - 0.05, "ci_high": value + 0.05, "n_seeds": seeds}
 
     put("headline", headline)
     put("forget_score", headline)

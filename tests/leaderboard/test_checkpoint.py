@@ -12,6 +12,7 @@ from freq_unlearn.leaderboard.checkpoint import (
     check_same_base,
     content_hash,
     fetch,
+    sanitized_copy,
 )
 
 
@@ -23,6 +24,22 @@ def test_safe_checkpoint_passes_and_hash_is_content_based(checkpoint_factory, tm
     assert content_hash(ckpt) == checked.sha256
     other = checkpoint_factory(seed=1)
     assert content_hash(other) != checked.sha256
+
+
+def test_trainer_leftovers_are_never_loaded(checkpoint_factory, tmp_path):
+    """`freq-unlearn unlearn` leaves training_args.bin and checkpoint-N/ (pickles) next to the
+    weights: the checkpoint is accepted, and the copy that gets evaluated holds none of them."""
+    ckpt = checkpoint_factory()
+    (ckpt / "training_args.bin").write_bytes(b"\x80\x04pickle")
+    (ckpt / "checkpoint-5").mkdir()
+    (ckpt / "checkpoint-5" / "optimizer.pt").write_bytes(b"\x80\x04pickle")
+    (ckpt / "modeling_evil.py").write_text("raise SystemExit")
+    checked = check_folder(ckpt)
+    clean = sanitized_copy(checked, tmp_path / "cache")
+    names = sorted(p.name for p in clean.iterdir())
+    assert "model.safetensors" in names and "tokenizer.json" in names and "config.json" in names
+    assert not {"training_args.bin", "checkpoint-5", "modeling_evil.py"} & set(names)
+    assert sanitized_copy(checked, tmp_path / "cache") == clean  # reused
 
 
 def test_pickle_weights_are_refused(checkpoint_factory):

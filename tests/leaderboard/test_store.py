@@ -29,7 +29,7 @@ def test_request_result_round_trip_and_duplicate(tmp_path):
     (request,) = store.requests()
     assert request["status"] == "FINISHED" and request["result_file"] == "results/GA/id1.json"
     (result,) = store.results()
-    assert result["metrics"]["headline"]["mean"] == 0.4
+    assert result["metrics"]["headline"]["value"] == 0.4
     with pytest.raises(DuplicateSubmission, match="FINISHED"):
         store.add_request("id1", "GA", {"method": "GA"})
     # a FAILED request may be submitted again
@@ -52,7 +52,7 @@ def test_hand_edited_result_is_reported_and_left_alone(tmp_path):
     relpath = store.put_result(fake_result("GA", "id1", 0.4))
     file = tmp_path / relpath
     data = json.loads(file.read_text())
-    data["metrics"]["headline"]["mean"] = 0.99
+    data["metrics"]["headline"]["value"] = 0.99
     file.write_text(json.dumps(data, indent=2))
     before = snapshot(tmp_path)
     with pytest.raises(TamperedResult) as err:
