@@ -18,6 +18,7 @@ __all__ = ["UserError", "build_parser", "main"]
 
 # Order here is the order in `freq-unlearn --help`.
 SUBCOMMAND_MODULES = (
+    "freq_unlearn.demo",  # demo: everything end to end
     "freq_unlearn.world_cli",  # world, pretrain, knowledge
     "freq_unlearn.frequency_index.cli",  # count, build
     "freq_unlearn.tasks.cli",  # tasks-path, tasks-check, tasks-report
