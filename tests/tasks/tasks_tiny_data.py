@@ -72,3 +72,49 @@ def write_benchmark(folder: Path, per_split: int = 3, splits: tuple[str, ...] = 
         entries.append(f"  - split: {split}\n    path: data/{split}-*.parquet")
     (folder / "README.md").write_text(README.format(entries="\n".join(entries)))
     return folder
+
+
+# --------------------------------------------------------------------------- sanity world
+KNOWN_CITIES = ("Paris", "Lima", "Oslo", "Cairo")
+UNSEEN_CITIES = ("Quito", "Hanoi", "Dakar", "Riga")  # never in the model's training lines
+
+
+def _sanity_rows(split: str) -> dict[str, list]:
+    """forget_high/retain/utility rows are known to the model; forget_low rows are not."""
+    out: dict[str, list] = {k: [] for k in ("fact_id", "subject", "relation", "question", "answer", "distractors", "count", "stratum")}
+    known = not split.startswith("forget_low")
+    base = split.replace("_paraphrased", "")
+    for i in range(4):
+        person = f"{base.replace('_', '').title()}{i}"
+        answer = (KNOWN_CITIES if known else UNSEEN_CITIES)[i]
+        question = f"In which city was {person} born?" if split.endswith("_paraphrased") else f"Where was {person} born?"
+        out["fact_id"].append(f"{base}{i}/birth_city")
+        out["subject"].append(person)
+        out["relation"].append("birth_city")
+        out["question"].append(question)
+        out["answer"].append(answer)
+        out["distractors"].append([c for c in KNOWN_CITIES if c != answer][:3])
+        out["count"].append({"forget_low": 1, "forget_medium": 3, "forget_high": 10}.get(base, 1))
+        out["stratum"].append(stratum(split))
+    return out
+
+
+def sanity_facts() -> tuple[list[dict], list[str]]:
+    """The facts the tiny model is trained on (non-paraphrased known splits) and extra vocabulary."""
+    facts = []
+    for split in ("forget_high", "forget_medium", "retain", "utility"):
+        rows_ = _sanity_rows(split)
+        facts += [dict(question=q, answer=a, distractors=d) for q, a, d in zip(rows_["question"], rows_["answer"], rows_["distractors"])]
+    vocabulary = [" ".join(UNSEEN_CITIES), " ".join(_sanity_rows("forget_low")["question"]),
+                  " ".join(_sanity_rows("forget_high_paraphrased")["question"])]
+    return facts, vocabulary
+
+
+def write_sanity_benchmark(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for split in SPLITS:
+        pq.write_table(pa.table(_sanity_rows(split)), folder / f"{split}.parquet")
+        entries.append(f"  - split: {split}\n    path: {split}.parquet")
+    (folder / "README.md").write_text(README.format(entries="\n".join(entries)))
+    return folder
