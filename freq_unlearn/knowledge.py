@@ -7,27 +7,17 @@ Used for the knowledge report after pre-training. The prompt is the suite's QA f
 from __future__ import annotations
 
 import math
-import re
-import string
 from dataclasses import dataclass
 from typing import Sequence
 
 from freq_unlearn import schema
-
-_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-
-def normalize(text: str) -> str:
-    """Lower-case, drop punctuation and articles, collapse whitespace."""
-    text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text.lower()))
-    return " ".join(text.split())
+from freq_unlearn.tasks.metrics import contains_answer as _contains
+from freq_unlearn.tasks.metrics import normalize_answer as normalize  # noqa: F401  (re-export)
 
 
 def contains_answer(continuation: str, answer: str) -> bool:
-    """Normalized exact-contains, on word boundaries."""
-    gold, cont = normalize(answer), normalize(continuation)
-    return bool(gold) and f" {gold} " in f" {cont} "
+    """The suite's normalized exact-contains (one definition: freq_unlearn.tasks.metrics)."""
+    return bool(_contains(answer, continuation))
 
 
 def prompt_for(question: str) -> str:

@@ -69,7 +69,8 @@ def tiny_model(tiny_world: Path) -> Path:
     """A tiny GPT-2 pre-trained on tiny_world (knows its retain QA; see test_pretrain)."""
     from freq_unlearn.pretrain import PretrainConfig, pretrain
 
-    key = _code_key("freq_unlearn/pretrain.py", "freq_unlearn/tokenizer.py", str(tiny_world), repr(TINY_PRETRAIN))
+    key = _code_key("freq_unlearn/pretrain.py", "freq_unlearn/tokenizer.py", "freq_unlearn/knowledge.py",
+                    "freq_unlearn/knowledge_report.py", str(tiny_world), repr(TINY_PRETRAIN))
     return _cached("model", key, lambda out: pretrain(tiny_world, out / "model", PretrainConfig(**TINY_PRETRAIN))) / "model"
 
 

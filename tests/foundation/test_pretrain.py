@@ -63,7 +63,7 @@ def test_llama_architecture_builds() -> None:
 
 
 def test_normalized_contains() -> None:
-    assert normalize("The  Aurelian-College!") == "aurelian college"
+    assert normalize("The  Aurelian College!") == "aurelian college"
     assert contains_answer(" Aurelian College, then", "Aurelian College")
     assert not contains_answer(" Aurelian Collegeship", "Aurelian College")
     assert not contains_answer("anything", "")
