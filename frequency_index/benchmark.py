@@ -65,8 +65,8 @@ class BenchmarkError(UserError):
 
 
 def _load_counts(counts: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    if isinstance(counts, pd.DataFrame):
-        return counts.copy(), {}
+    if isinstance(counts, pd.DataFrame):  # count_facts keeps the provenance in .attrs
+        return counts.copy(), dict(counts.attrs.get("freq_unlearn", {}))
     from .counting import read_provenance
 
     path = Path(counts)

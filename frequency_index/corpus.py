@@ -240,8 +240,10 @@ def corpus_readers(files: CorpusFiles, paths_dir: str, strict: bool, rejects_fol
     return readers
 
 
-def iter_documents(files: CorpusFiles, strict: bool = False, progress: bool = False):
-    """All documents in file order, in this process (for building an index); yields (reader, doc)."""
+def iter_documents(files: CorpusFiles, strict: bool = False, progress: bool = False, readers_out: list | None = None):
+    """All documents in file order, in this process (for building an index).
+
+    ``readers_out`` receives the readers, whose ``rejected`` counts the skipped lines."""
     from tqdm import tqdm
 
     readers = []
@@ -249,10 +251,11 @@ def iter_documents(files: CorpusFiles, strict: bool = False, progress: bool = Fa
         readers.append((CorpusJsonlReader(files.root, strict=strict), files.jsonl))
     if files.parquet:
         readers.append((CorpusParquetReader(files.root, strict=strict), files.parquet))
+    if readers_out is not None:
+        readers_out.extend(r for r, _ in readers)
     total = files.n_files
     with tqdm(total=total, desc="reading corpus", unit="file", disable=not progress) as bar:
         for reader, paths in readers:
             for path in paths:
-                for doc in reader.read_file(path):
-                    yield reader, doc
+                yield from reader.read_file(path)
                 bar.update()

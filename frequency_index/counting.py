@@ -138,6 +138,7 @@ class ScanFinalizer:
         }
         df = _counts_frame(self.facts, count, subj, obj, window)
         write_counts(df, provenance, Path(self.out))
+        df.attrs[PROVENANCE_KEY.decode()] = provenance
         return df
 
 
@@ -226,6 +227,7 @@ def count_facts(
             progress=progress,
         )
         write_counts(df, {**provenance, **extra}, out)
+        df.attrs[PROVENANCE_KEY.decode()] = {**provenance, **extra}
         return df
     if backend == "infini-gram-api":
         from .infinigram_api import DEFAULT_API_INDEX, DEFAULT_API_URL, count_with_api
@@ -239,6 +241,7 @@ def count_facts(
             progress=progress,
         )
         write_counts(df, {**provenance, **extra}, out)
+        df.attrs[PROVENANCE_KEY.decode()] = {**provenance, **extra}
         return df
 
     files = resolve_corpus(corpus_list)
