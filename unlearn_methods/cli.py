@@ -12,6 +12,7 @@ Common settings have flags here. Any other field of the method's config (which i
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 # Flags of this parser that map to config fields (dest -> field name).
@@ -103,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         **overrides,
     )
     last = record.steps[-1] if record.steps else None
+    if os.environ.get("RANK", "0") != "0":  # under accelerate/torchrun only rank 0 reports
+        return 0 if record.status == "completed" else 1
     print(
         f"{record.method}: {record.status}; {last.step if last else 0} steps"
         + (f", last loss {last.loss:.4f}" if last else "")
