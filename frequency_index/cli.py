@@ -40,8 +40,9 @@ def register(subparsers) -> None:
                        help="infini-gram: local index folder (built from --corpus when missing)")
     count.add_argument("--tokenizer", default=None,
                        help="infini-gram: local tokenizer folder for the index (default: UTF-8 bytes)")
-    count.add_argument("--mode", default="docs", choices=("docs", "cnf"),
-                       help="infini-gram: exact document co-occurrence (docs) or the API's 'A AND B' count (cnf)")
+    count.add_argument("--mode", default=None, choices=("docs", "cnf"),
+                       help="exact document co-occurrence (docs; default for scan and infini-gram) or "
+                            "infini-gram's 'A AND B' count (cnf; the paper's, and the API's only mode)")
     count.add_argument("--api-url", default=None, help="infini-gram-api: endpoint (default https://api.infini-gram.io/)")
     count.add_argument("--api-index", default=None, help="infini-gram-api: index name (default v4_dolma-v1_7_llama)")
     count.add_argument("--slurm", default=None, metavar="JSON",

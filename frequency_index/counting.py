@@ -43,6 +43,10 @@ class CountingError(UserError):
     """A counting run that cannot finish; one line naming what failed."""
 
 
+class OptionError(UserError, ValueError):
+    """Options that do not fit together."""
+
+
 def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -159,9 +163,10 @@ def count_facts(
     keep_work: bool = False,
     index_dir: str | Path | None = None,
     tokenizer: str | None = None,
-    mode: str = "docs",
+    mode: str | None = None,
     api_url: str | None = None,
     api_index: str | None = None,
+    api_backoff_s: float = 1.0,
     slurm: dict | None = None,
     progress: bool = True,
 ) -> pd.DataFrame | None:
@@ -178,19 +183,27 @@ def count_facts(
         workers / tasks: parallel processes / datatrove tasks (default: one task per file).
         casing, window, word_boundaries, aliases: see ``matching.py`` for their meanings.
         strict: fail on the first bad corpus line or bad fact instead of skipping and counting it.
-        mode: for the infini-gram backends, ``docs`` (exact document co-occurrence, local only)
-            or ``cnf`` (the API's count of "A AND B", what the paper used; see README).
+        mode: ``docs`` (exact document co-occurrence; scan and local infini-gram, the default
+            there) or ``cnf`` (infini-gram's count of "A AND B", what the paper used; the only
+            mode of the API backend). See README.
     Returns:
         the counts table, also written to ``out`` (None for slurm, which runs asynchronously).
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise OptionError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+        raise OptionError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if casing not in CASINGS:
-        raise ValueError(f"unknown casing {casing!r}; choose one of {', '.join(CASINGS)}")
+        raise OptionError(f"unknown casing {casing!r}; choose one of {', '.join(CASINGS)}")
     if window is not None and window < 0:
-        raise ValueError(f"window must be >= 0 words, got {window}")
+        raise OptionError(f"window must be >= 0 words, got {window}")
+    mode = mode or ("cnf" if backend == "infini-gram-api" else "docs")
+    if mode not in ("docs", "cnf") or (backend == "scan" and mode != "docs"):
+        raise OptionError(f"mode {mode!r} does not fit backend {backend!r} (scan: docs; infini-gram: docs or cnf)")
+    if backend == "infini-gram-api" and mode != "cnf":
+        raise OptionError("the infini-gram API cannot count document co-occurrence: use --mode cnf")
+    if window is not None and backend != "scan":
+        raise OptionError("--window is supported by the scan backend only")
     out = Path(out)
     facts_report = FactsReport()
     facts_df = load_facts(facts, strict=strict, report=facts_report)
@@ -198,7 +211,7 @@ def count_facts(
     corpus_list = [str(c) for c in corpus_list]
     provenance: dict[str, Any] = {
         "backend": backend,
-        "mode": "docs" if backend == "scan" else mode,
+        "mode": mode,
         "corpus": corpus_list,
         "casing": casing,
         "window": window,
@@ -239,6 +252,7 @@ def count_facts(
             casing=casing,
             aliases=aliases,
             progress=progress,
+            backoff_s=api_backoff_s,
         )
         write_counts(df, {**provenance, **extra}, out)
         df.attrs[PROVENANCE_KEY.decode()] = {**provenance, **extra}
@@ -320,7 +334,7 @@ def _run_pipeline(pipeline: list, executor: str, tasks: int, workers: int, work:
             if started_here:
                 ray.shutdown()
         return
-    raise ValueError(executor)
+    raise OptionError(executor)
 
 
 def _submit_slurm(pipeline: list, finalizer: ScanFinalizer, tasks: int, work: Path, options: dict) -> None:

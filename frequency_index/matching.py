@@ -95,8 +95,8 @@ def build_term_index(
         return entity_ids[key]
 
     for row in facts.itertuples(index=False):
-        subject_forms = [row.subject] + (list(row.subject_aliases) if aliases else [])
-        object_forms = [row.object] + (list(row.object_aliases) if aliases else [])
+        subject_forms = [row.subject] + (list(getattr(row, "subject_aliases", None) or []) if aliases else [])
+        object_forms = [row.object] + (list(getattr(row, "object_aliases", None) or []) if aliases else [])
         if casing == "sensitive":
             variants = [(subject_forms, object_forms)]
         elif casing == "insensitive":
