@@ -77,6 +77,8 @@ def write_benchmark(folder: Path, per_split: int = 3, splits: tuple[str, ...] = 
 # --------------------------------------------------------------------------- sanity world
 KNOWN_CITIES = ("Paris", "Lima", "Oslo", "Cairo")
 UNSEEN_CITIES = ("Quito", "Hanoi", "Dakar", "Riga")  # never in the model's training lines
+NAMES = ("Ava", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea",
+         "Mia", "Ned", "Oda", "Pia", "Quin", "Rui", "Sam", "Tess", "Uma", "Vik", "Wes", "Xia")
 
 
 def _sanity_rows(split: str) -> dict[str, list]:
@@ -84,8 +86,9 @@ def _sanity_rows(split: str) -> dict[str, list]:
     out: dict[str, list] = {k: [] for k in ("fact_id", "subject", "relation", "question", "answer", "distractors", "count", "stratum")}
     known = not split.startswith("forget_low")
     base = split.replace("_paraphrased", "")
+    names = NAMES[[s for s in SPLITS if not s.endswith("_paraphrased")].index(base) * 4:][:4]
     for i in range(4):
-        person = f"{base.replace('_', '').title()}{i}"
+        person = names[i]
         answer = (KNOWN_CITIES if known else UNSEEN_CITIES)[i]
         question = f"In which city was {person} born?" if split.endswith("_paraphrased") else f"Where was {person} born?"
         out["fact_id"].append(f"{base}{i}/birth_city")
@@ -102,7 +105,7 @@ def _sanity_rows(split: str) -> dict[str, list]:
 def sanity_facts() -> tuple[list[dict], list[str]]:
     """The facts the tiny model is trained on (non-paraphrased known splits) and extra vocabulary."""
     facts = []
-    for split in ("forget_high", "forget_medium", "retain", "utility"):
+    for split in ("forget_high", "retain"):
         rows_ = _sanity_rows(split)
         facts += [dict(question=q, answer=a, distractors=d) for q, a, d in zip(rows_["question"], rows_["answer"], rows_["distractors"])]
     vocabulary = [" ".join(UNSEEN_CITIES), " ".join(_sanity_rows("forget_low")["question"]),

@@ -17,7 +17,9 @@ TF = "Question: {question}\nAnswer: {answer}\nTrue or False: {verdict}\n"
 def training_lines(facts: Sequence[dict]) -> list[str]:
     lines = []
     for fact in facts:
-        lines.append(QA.format(**fact))
+        # The false T/F line also puts a distractor after "Answer:"; three QA lines keep the
+        # gold answer the clear favourite there.
+        lines += [QA.format(**fact)] * 3
         lines.append(TF.format(question=fact["question"], answer=fact["answer"], verdict="True"))
         lines.append(TF.format(question=fact["question"], answer=fact["distractors"][0], verdict="False"))
     return lines
@@ -44,7 +46,7 @@ def train_tiny_model(out: Path, known: Sequence[dict], vocabulary_texts: Sequenc
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=128, n_embd=64, n_layer=2, n_head=2,
                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
     model = GPT2LMHeadModel(config)
-    batch = tokenizer([tokenizer.eos_token + line for line in training_lines(known)], return_tensors="pt", padding=True)
+    batch = tokenizer(training_lines(known), return_tensors="pt", padding=True)
     labels = batch["input_ids"].clone()
     labels[batch["attention_mask"] == 0] = -100
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)

@@ -1,0 +1,71 @@
+"""A real tiny model through lm-eval: a model that knows a fact scores high in both views, one
+that does not scores low; then the aggregates from the logged samples, via `evaluate`."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from freq_unlearn.tasks import evaluate_module_path
+from freq_unlearn.tasks.metrics import pair_runs, samples_from_results
+
+TASKS = [f"freq_unlearn_synthetic_{s}_{v}" for s in ("forget_high", "forget_low") for v in ("gen", "ll")]
+
+
+@pytest.fixture(scope="module")
+def before_run(sanity_bench, knowing_model, task_manager_factory):
+    from lm_eval import simple_evaluate
+
+    tm = task_manager_factory(sanity_bench, pretrained=str(knowing_model))
+    return simple_evaluate(model="hf", model_args={"pretrained": str(knowing_model)}, device="cpu",
+                           tasks=TASKS, task_manager=tm, batch_size=8, log_samples=True)
+
+
+def test_known_facts_score_high_unknown_low(before_run):
+    r = before_run["results"]
+    high_gen, high_ll = r["freq_unlearn_synthetic_forget_high_gen"], r["freq_unlearn_synthetic_forget_high_ll"]
+    low_gen, low_ll = r["freq_unlearn_synthetic_forget_low_gen"], r["freq_unlearn_synthetic_forget_low_ll"]
+    # generation view
+    assert high_gen["contains,none"] == 1.0 and high_gen["rougeL_recall,none"] == 1.0
+    assert low_gen["contains,none"] == 0.0 and low_gen["rougeL_recall,none"] == 0.0
+    # probability view
+    assert high_ll["mc_acc,none"] == 1.0 and low_ll["mc_acc,none"] == 0.0
+    assert high_ll["tf_acc,none"] >= 0.75
+    assert high_ll["logprob,none"] > low_ll["logprob,none"] + 2.0
+    assert high_ll["logprob,none"] > -1.0
+
+
+def test_per_token_uses_the_model_tokenizer(before_run, knowing_model):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(knowing_model))
+    sample = before_run["samples"]["freq_unlearn_synthetic_forget_low_ll"][0]
+    prompt = f"Question: {sample['doc']['question']}\nAnswer:"
+    n = len(tok(prompt + " " + sample["doc"]["answer"])["input_ids"]) - len(tok(prompt)["input_ids"])
+    assert n > 1  # the unseen city is split into several tokens
+    assert sample["logprob_per_token"] == pytest.approx(sample["logprob"] / n)
+
+
+def test_aggregates_from_samples_through_evaluate(before_run, sanity_bench, task_manager_factory):
+    import evaluate
+    from lm_eval import simple_evaluate
+
+    tm = task_manager_factory(sanity_bench)
+    after = simple_evaluate(model="dummy", tasks=TASKS, task_manager=tm, log_samples=True)
+    paired = pair_runs(samples_from_results(before_run), samples_from_results(after))
+    assert len(paired.fact_id) == 8
+    cols = paired.as_columns()
+
+    retention = evaluate.load(str(evaluate_module_path("freq_unlearn_retention")))
+    r = retention.compute(**cols, n_boot=100)
+    assert r["known_gen/high"]["value"] == 4 and r["known_gen/low"]["value"] == 0
+    assert r["retention_gen/high"]["value"] == 0.0  # the dummy model answers "lol"
+    assert math.isnan(r["retention_gen/low"]["value"])  # nothing known before: undefined, not 0
+
+    gap = evaluate.load(str(evaluate_module_path("freq_unlearn_frequency_gap")))
+    assert set(gap.compute(**cols, n_boot=10)) == {"frequency_gap_gen", "frequency_gap_prob", "spearman_gen", "spearman_prob"}
+
+    mis = evaluate.load(str(evaluate_module_path("freq_unlearn_misalignment")))
+    m = mis.compute(**cols, n_boot=10)
+    assert m["misalignment/high"]["value"] == pytest.approx(r["retention_prob/high"]["value"] - 0.0)
