@@ -54,7 +54,7 @@ def to_markdown(summary: dict[str, Any], title: str) -> str:
              "95% Wilson interval) and mean gold-answer probability. Retain QA pairs are in the "
              "training corpus; all other groups' QA is hidden (answering needs knowledge extracted "
              "from biographies).", "",
-             "| group | documents per person | facts | accuracy | 95% CI | mean p(answer) |",
+             "| group | true count per fact | facts | accuracy | 95% CI | mean p(answer) |",
              "|---|---|---|---|---|---|"]
     for g, b in summary["by_group"].items():
         lo, hi = b["accuracy_ci95"]

@@ -3,13 +3,15 @@
 This is the paper's controlled setting (Krishnan et al. 2025, section 3, after Allen-Zhu & Li's
 bioS data, arXiv 2309.14316): each person has six attributes; a biography states all six, one
 sentence each, and every copy of a biography re-words every sentence and shuffles their order.
-Because every document about a person states all of that person's facts, a fact's true count is
-simply the number of documents about its person, which makes the world the ground truth for the
-frequency index.
+Every biography states all of its person's facts, and a retain person's QA documents state one
+fact each, so a fact's true count is known by construction (biographies + QA documents of that
+relation), which makes the world the ground truth for the frequency index.
 
 Groups: forget candidates (their QA pairs never appear in the corpus: "hidden QA"), retain people
-(biography plus a QA document in the corpus, as the paper's mixed training) and utility people
-(biography only, hidden QA, never unlearned).
+(biography plus QA documents in the corpus, as the paper's mixed training) and utility people
+(biography only, hidden QA, never unlearned). A QA document holds one question and its answer in
+the suite's prompt format, so the model sees questions at the start of a sequence, as the
+evaluation asks them.
 
 Designs of the forget candidates' counts:
   paper   high x10, low x1 (the paper's two groups)
@@ -35,6 +37,7 @@ from freq_unlearn.fsutil import prepare_output_dir
 
 WORLD_FORMAT = "freq_unlearn.world/1"
 DESIGNS = ("paper", "tiered", "graded")
+QA_WORDINGS = 2  # a retain fact is asked in the corpus twice: the benchmark wording and a paraphrase
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,12 @@ class Person:
 
     @property
     def n_documents(self) -> int:
-        return self.copies + (1 if self.qa_in_corpus else 0)
+        return self.copies + (QA_WORDINGS * len(schema.RELATIONS) if self.qa_in_corpus else 0)
+
+    @property
+    def fact_count(self) -> int:
+        """Documents stating any one of this person's facts."""
+        return self.copies + (QA_WORDINGS if self.qa_in_corpus else 0)
 
 
 def _birth_date(rng: random.Random) -> str:
@@ -141,13 +149,15 @@ def make_people(config: WorldConfig) -> list[Person]:
     slots += [(schema.GROUP_UTILITY, 1)] * config.n_utility
     people = []
     for i, ((group, copies), name) in enumerate(zip(slots, names)):
+        birth_city = rng.choice(cities)
         attributes = {
             "birth_date": _birth_date(rng),
-            "birth_city": rng.choice(cities),
+            "birth_city": birth_city,
             "university": rng.choice(world_text.UNIVERSITIES),
             "major": rng.choice(world_text.MAJORS),
             "employer": rng.choice(world_text.COMPANIES),
-            "employer_city": rng.choice(cities),
+            # Never the birth city: a QA document about one city must not also name the other.
+            "employer_city": rng.choice([c for c in cities if c != birth_city]),
         }
         people.append(Person(f"p{i:05d}", name, group, copies, attributes))
     return people
@@ -170,16 +180,16 @@ def biography(person: Person, copy: int, rng: random.Random) -> str:
     return " ".join(sentences)
 
 
-def qa_document(person: Person, rng: random.Random) -> str:
-    """Each relation asked twice: the benchmark wording and one paraphrase, so that the model
-    learns both wordings of the question from retain people."""
-    lines = []
+def qa_documents(person: Person, rng: random.Random) -> list[tuple[str, str]]:
+    """(relation, text) pairs: each relation asked twice, in the benchmark wording and in one
+    paraphrase, so that the model learns both wordings from retain people."""
+    docs = []
     for rel in schema.RELATIONS:
         questions = world_text.QUESTION_TEMPLATES[rel]
-        for q in (questions[0], questions[1 + rng.randrange(len(questions) - 1)]):
+        for q in (questions[0], questions[1 + rng.randrange(len(questions) - 1)])[:QA_WORDINGS]:
             prompt = schema.QA_PROMPT.format(question=q.format(name=person.name))
-            lines.append(f"{prompt} {person.attributes[rel]}")
-    return "\n".join(lines)
+            docs.append((rel, f"{prompt} {person.attributes[rel]}"))
+    return docs
 
 
 def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
@@ -190,8 +200,10 @@ def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, 
             docs.append({"text": biography(person, k, rng), "source": "freq_unlearn.synthetic/bio",
                          "metadata": {"person_id": person.person_id, "kind": "bio", "copy": k}})
         if person.qa_in_corpus:
-            docs.append({"text": qa_document(person, rng), "source": "freq_unlearn.synthetic/qa",
-                         "metadata": {"person_id": person.person_id, "kind": "qa", "copy": 0}})
+            for k, (rel, text) in enumerate(qa_documents(person, rng)):
+                docs.append({"text": text, "source": "freq_unlearn.synthetic/qa",
+                             "metadata": {"person_id": person.person_id, "kind": "qa", "copy": k,
+                                          "relation": rel}})
     rng.shuffle(docs)
     return [{"id": f"doc-{i:07d}", **d} for i, d in enumerate(docs)]
 
@@ -216,7 +228,7 @@ def make_facts(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]
                 "paraphrases": questions[1:],
                 "distractors": rng.sample(wrong, config.n_distractors),
                 "group": person.group,
-                "true_count": person.n_documents,
+                "true_count": person.fact_count,
             })
     return facts
 

@@ -38,8 +38,9 @@ def test_true_count_is_the_number_of_documents_stating_the_fact(tiny_world: Path
     for _, f in facts.sample(60, random_state=0).iterrows():
         n = sum(1 for d in docs if f["subject"] in d["text"] and f["object"] in d["text"])
         assert n == f["true_count"], f["fact_id"]
-    per_person = Counter(d["metadata"]["person_id"] for d in docs)
-    assert all(per_person[p] == c for p, c in zip(facts["person_id"], facts["true_count"]))
+    stating = Counter((d["metadata"]["person_id"], d["metadata"].get("relation")) for d in docs)
+    for p, rel, c in zip(facts["person_id"], facts["relation"], facts["true_count"]):
+        assert stating[(p, None)] + stating[(p, rel)] == c
 
 
 def test_designs_control_the_counts(tmp_path: Path) -> None:
@@ -48,8 +49,8 @@ def test_designs_control_the_counts(tmp_path: Path) -> None:
         f = w.facts()
         return {g: set(f[f["group"] == g]["true_count"]) for g in set(f["group"])}
 
-    assert counts("paper") == {"high": {10}, "low": {1}, "retain": {2}, "utility": {1}}
-    assert counts("tiered") == {"high": {10}, "medium": {3}, "low": {1}, "retain": {2}, "utility": {1}}
+    assert counts("paper") == {"high": {10}, "low": {1}, "retain": {3}, "utility": {1}}
+    assert counts("tiered") == {"high": {10}, "medium": {3}, "low": {1}, "retain": {3}, "utility": {1}}
     assert counts("graded")["graded"] == {1, 2, 4, 8, 16, 32, 64}
 
 
