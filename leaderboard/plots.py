@@ -47,6 +47,18 @@ def _metric(result: Mapping[str, Any], name: str) -> tuple[float, float, float] 
     return mean, float(low), float(high)
 
 
+def _legend(fig: Any, *axes: Any) -> None:
+    """One legend for the figure, outside the axes (it would hide bars and points)."""
+    handles, labels = {}, []
+    for ax in axes:
+        for h, text in zip(*ax.get_legend_handles_labels()):
+            if text not in handles:
+                handles[text] = h
+                labels.append(text)
+    if labels:
+        fig.legend([handles[t] for t in labels], labels, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+
+
 def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -81,7 +93,7 @@ def retention_by_stratum(results: Sequence[Mapping[str, Any]], out_dir: Path) ->
         ax.set_ylim(0, 1.05)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("retention of known facts (lower = more forgotten)")
-    axes[-1].legend(fontsize=8, loc="upper left")
+    _legend(fig, axes[0])
     fig.suptitle("Retention per frequency stratum (95% interval)")
     return _save(fig, out_dir, "retention_by_stratum")
 
@@ -119,7 +131,7 @@ def retention_vs_count(results: Sequence[Mapping[str, Any]], out_dir: Path) -> l
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("retention of known facts")
-    axes[-1].legend(fontsize=8, loc="upper left")
+    _legend(fig, *axes)
     fig.suptitle("Retention against pre-training count (all seeds, binned)")
     return _save(fig, out_dir, "retention_vs_count")
 
@@ -130,12 +142,14 @@ def prob_vs_gen(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Pat
     markers = {"low": "o", "medium": "s", "high": "^"}
     for i, result in enumerate(results):
         color = f"C{i % 10}"
+        labelled = False
         for b in STRATA:
             gen, prob = _metric(result, f"retention_gen/{b}"), _metric(result, f"retention_prob/{b}")
             if gen is None or prob is None:
                 continue
             ax.scatter([gen[0]], [prob[0]], color=color, marker=markers[b], s=50,
-                       label=label(str(result.get("method", "?"))) if b == STRATA[0] else None)
+                       label=None if labelled else label(str(result.get("method", "?"))))
+            labelled = True
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-0.05, 1.05)
@@ -143,7 +157,7 @@ def prob_vs_gen(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Pat
     ax.set_ylabel("probability-view retention")
     ax.set_title("Probability vs generation view\n(o low, ■ medium, ▲ high count)", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    _legend(fig, ax)
     return _save(fig, out_dir, "prob_vs_gen")
 
 

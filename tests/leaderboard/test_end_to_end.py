@@ -1,0 +1,208 @@
+"""Two methods unlearned from the tiny pre-trained model with `freq-unlearn unlearn`, submitted
+as is (run records), evaluated through the lm-eval tasks, ranked, exported and served, and
+checked in a real browser; then every kind of bad input, each leaving the store unchanged.
+
+Screenshots go to $FREQ_UNLEARN_SCREENSHOTS when set (else the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import make_checkpoint
+
+from freq_unlearn.cli import main as cli
+
+LIMIT = 16  # items per split: the same for the base model and every submission
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "cache" not in p.relative_to(root).parts and p.name != ".lock"
+    }
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("FREQ_UNLEARN_SCREENSHOTS", tmp_path / "screenshots"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def board(tiny_model, tiny_benchmark, tmp_path_factory):
+    """A store with two methods (GA, GradDiff) submitted from their run records."""
+    root = tmp_path_factory.mktemp("e2e")
+    store = root / "store"
+    checkpoints = {}
+    for method in ("ga", "graddiff"):
+        out = root / method
+        code = cli(["unlearn", "--model", str(tiny_model), "--benchmark", str(tiny_benchmark), "--forget", "high",
+                    "--method", method, "--out", str(out), "--max-steps", "5", "--learning-rate", "1e-3",
+                    "--batch-size", "8", "--seed", "1"])
+        assert code == 0
+        assert (out / "run_record.json").is_file()
+        checkpoints[method] = out
+    assert cli(["leaderboard", "init", "--store", str(store), "--benchmark", str(tiny_benchmark),
+                "--base-model", str(tiny_model), "--limit", str(LIMIT)]) == 0
+    for method in ("ga", "graddiff"):
+        assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100", str(checkpoints[method])]) == 0
+    return {"root": root, "store": store, "checkpoints": checkpoints, "model": tiny_model, "benchmark": tiny_benchmark}
+
+
+def test_two_methods_are_ranked(board, capsys):
+    code, out, _ = run_cli(capsys, "leaderboard", "list", "--store", str(board["store"]))
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith("| ") and "Method" not in line]
+    assert len(lines) == 2 and {line.split("|")[2].strip() for line in lines} == {"ga", "graddiff"}
+    results = sorted((board["store"] / "results").rglob("*.json"))
+    assert len(results) == 2
+    for path in results:
+        result = json.loads(path.read_text())
+        assert result["benchmark"]["limit"] == LIMIT and result["seeds"] == [1]
+        assert result["submission"]["source"] == "run_record"
+        metrics = result["metrics"]
+        for view in ("gen", "prob"):
+            assert metrics[f"known_{view}/high"]["value"] > 0, "the base model knows some high-count facts"
+            entry = metrics[f"retention_{view}/high"]
+            assert 0.0 <= entry["value"] <= 1.0 and entry["ci"] == "bootstrap"
+            assert entry["ci_low"] <= entry["value"] <= entry["ci_high"]
+        assert metrics["ppl_before"]["value"] > 1.0 and metrics["ppl_after"]["value"] > 1.0
+        assert 0.0 <= metrics["headline"]["value"] <= 1.0
+        assert {it["stratum"] for it in result["items"]} == {"low", "medium", "high"}
+    # the base model was evaluated once and cached for the second submission
+    assert len(list((board["store"] / "cache" / "base").glob("*.json"))) == 1
+
+
+def test_duplicate_is_recognised(board, capsys):
+    before = snapshot(board["store"])
+    code, _, err = run_cli(capsys, "leaderboard", "submit", "--store", str(board["store"]), str(board["checkpoints"]["ga"]))
+    assert code == 2 and "duplicate submission" in err and len(err.strip().splitlines()) == 1
+    assert snapshot(board["store"]) == before
+
+
+def test_bad_inputs_one_line_each_and_store_unchanged(board, capsys, tmp_path, monkeypatch):
+    store = str(board["store"])
+    before = snapshot(board["store"])
+    meta = tmp_path / "meta.json"
+    meta.write_text('{"schema": "freq_unlearn.submission/1", "method": "x",\n "base_model": "m", "hyperparameters": {}, "checkpoints": []}')
+    missing = tmp_path / "no_such_checkpoint"
+    # a checkpoint with another architecture, claiming the right base model
+    foreign = make_checkpoint(tmp_path / "foreign", run_record={
+        **json.loads((board["checkpoints"]["ga"] / "run_record.json").read_text()), "method": "foreign", "seed": 7})
+    pickled = tmp_path / "pickled"
+    shutil.copytree(board["checkpoints"]["ga"], pickled, ignore=shutil.ignore_patterns("checkpoint-*"))
+    (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")
+    other_base = tmp_path / "other_base"
+    shutil.copytree(board["checkpoints"]["graddiff"], other_base, ignore=shutil.ignore_patterns("checkpoint-*"))
+    record = json.loads((other_base / "run_record.json").read_text())
+    (other_base / "run_record.json").write_text(json.dumps({**record, "base_model": "gpt2", "seed": 9}))
+    hub_meta = tmp_path / "hub.json"
+    hub_meta.write_text(json.dumps({
+        "schema": "freq_unlearn.submission/1", "method": "hub", "base_model": str(board["model"]),
+        "forget_split": "forget_high", "hyperparameters": {}, "checkpoints": [{"path": "someone/unlearned", "seed": 0}]}))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    capsys.readouterr()  # drop the progress output of building the checkpoints above
+    cases = [
+        (["--metadata", str(meta)], "meta.json: missing field 'forget_split'"),
+        ([str(missing)], "no_such_checkpoint: checkpoint folder not found"),
+        ([str(foreign)], "not an unlearned copy"),
+        ([str(pickled)], "pickle-based weights (pytorch_model.bin)"),
+        ([str(other_base)], "declares base model 'gpt2'"),
+        (["--metadata", str(hub_meta)], "someone/unlearned: not a local folder, and the Hub is unreachable offline"),
+    ]
+    for argv, expected in cases:
+        code, _, err = run_cli(capsys, "leaderboard", "submit", "--store", store, *argv)
+        assert code == 2, (argv, err)
+        assert expected in err and len(err.strip().splitlines()) == 1, err
+    assert snapshot(board["store"]) == before
+
+    # a results file edited by hand: every reader refuses it in one line, and it stays as it was
+    tampered_store = tmp_path / "tampered"
+    shutil.copytree(board["store"], tampered_store)
+    result_file = sorted((tampered_store / "results").rglob("*.json"))[0]
+    data = json.loads(result_file.read_text())
+    data["metrics"]["headline"]["value"] = 1.0
+    result_file.write_text(json.dumps(data, indent=2))
+    edited = snapshot(tampered_store)
+    for action in (["list"], ["export", "--out", str(tmp_path / "export")], ["serve", "--port", "9"]):
+        code, _, err = run_cli(capsys, "leaderboard", *action, "--store", str(tampered_store))
+        assert code == 2 and "checksum mismatch" in err and len(err.strip().splitlines()) == 1, err
+    assert snapshot(tampered_store) == edited
+    assert not (tmp_path / "export" / "index.html").exists()
+
+
+def _with_xss_row(board, tmp_path) -> Path:
+    """A copy of the store plus a third, properly sealed result whose method name is markup."""
+    from freq_unlearn.leaderboard.store import LocalStore
+
+    root = tmp_path / "xss_store"
+    shutil.copytree(board["store"], root, ignore=shutil.ignore_patterns("cache"))
+    store = LocalStore(root)
+    result = json.loads(sorted((root / "results").rglob("*.json"))[0].read_text())
+    result.update(method=XSS, submission_id="0123456789abcdef")
+    store.add_request(result["submission_id"], XSS, result["submission"])
+    store.put_result(result)
+    return root
+
+
+def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
+    # no capsys here: Gradio's server thread keeps the stream it saw at launch
+    store = _with_xss_row(board, tmp_path)
+    shots = screenshot_dir(tmp_path)
+    out = tmp_path / "site"
+    assert cli(["leaderboard", "export", "--store", str(store), "--out", str(out)]) == 0
+    for name in ("retention_by_stratum", "retention_vs_count", "prob_vs_gen"):
+        assert (out / f"{name}.png").stat().st_size > 1000 and (out / f"{name}.svg").is_file()
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((out / "index.html").as_uri())
+    assert page.locator("#board tbody tr").count() == 3
+    assert set(page.locator("#board tbody tr td:nth-child(2)").all_inner_texts()) == {"ga", "graddiff", XSS}
+    page.fill("#search", "graddiff")
+    assert page.locator("#board tbody tr:visible td:nth-child(2)").all_inner_texts() == ["graddiff"]
+    page.fill("#search", "")
+    page.screenshot(path=str(shots / "leaderboard_export.png"), full_page=True)
+    page.close()
+
+    from freq_unlearn.leaderboard.app import serve
+    from freq_unlearn.leaderboard.store import LocalStore
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = serve(LocalStore(store), port=port, block=False)
+    try:
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#lb-table .virtual-row", timeout=30_000)
+        methods_js = "Array.from(document.querySelectorAll('#lb-table .virtual-row')).map(r => r.children[1].innerText.trim())"
+        page.wait_for_function(f"{methods_js}.length === 3", timeout=15_000)
+        assert set(page.evaluate(methods_js)) == {"ga", "graddiff", XSS}
+        page.fill("#lb-search textarea, #lb-search input", "onerror")
+        page.wait_for_function(f"{methods_js}.length === 1", timeout=15_000)
+        assert page.evaluate(methods_js) == [XSS]
+        page.fill("#lb-search textarea, #lb-search input", "")
+        page.wait_for_function(f"{methods_js}.length === 3", timeout=15_000)
+        page.wait_for_selector("#lb-plot-prob_vs_gen img", timeout=15_000)
+        page.screenshot(path=str(shots / "leaderboard_gradio.png"), full_page=True)
+        page.close()
+    finally:
+        demo.close()
+    assert dialogs == []
