@@ -22,7 +22,7 @@ import pandas as pd
 from .corpus import CorpusError, CorpusFiles, corpus_readers, resolve_corpus
 from .facts import FactsReport, load_facts
 from .matching import CASINGS, TermIndex, build_term_index
-from .scan import FactCounter, merge_partials, read_rejects
+from .scan import FactCounter, merge_partials, read_rejects, save_terms
 
 BACKENDS = ("scan", "infini-gram", "infini-gram-api")
 EXECUTORS = ("local", "ray", "slurm")
@@ -276,7 +276,8 @@ def count_facts(
     )
     work.mkdir(parents=True, exist_ok=True)
     pipeline = corpus_readers(files, str(work / "paths"), strict=strict, rejects_folder=str(work / "rejects"))
-    pipeline.append(FactCounter(index, str(work), window=window))
+    save_terms(index, str(work))
+    pipeline.append(FactCounter(str(work), index.fingerprint(), window=window))
     finalizer = ScanFinalizer(facts_df, index, str(work), tasks, str(out), provenance)
 
     if executor == "slurm":

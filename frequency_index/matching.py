@@ -59,8 +59,12 @@ class TermIndex:
     word_boundaries: bool
 
     def fingerprint(self) -> str:
-        payload = json.dumps([self.forms, self.form_entities, self.pairs, self.lowercase_text, self.word_boundaries])
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        if not getattr(self, "_fingerprint", None):
+            payload = json.dumps(
+                [self.forms, self.form_entities, self.pairs, self.fact_pairs, self.lowercase_text, self.word_boundaries]
+            )
+            self._fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return self._fingerprint
 
     def fact_totals(self, entity_counts, pair_counts) -> tuple[list[int], list[int], list[int]]:
         """Sum entity and pair counts into per-fact (count, subject_count, object_count)."""
@@ -152,11 +156,17 @@ class Matcher:
         found: dict[int, list[int]] = {}
         n = len(text)
         for end, (length, left, right, entities) in self.automaton.iter(text):
+            if not positions and len(entities) == 1 and entities[0] in found:
+                continue  # a repeated mention: nothing new to learn, skip the boundary checks
             start = end - length + 1
-            if left and start > 0 and is_word_char(text[start - 1]):
-                continue
-            if right and end + 1 < n and is_word_char(text[end + 1]):
-                continue
+            if left and start > 0:
+                c = text[start - 1]
+                if c.isalnum() or c == "_":
+                    continue
+            if right and end + 1 < n:
+                c = text[end + 1]
+                if c.isalnum() or c == "_":
+                    continue
             for e in entities:
                 if positions:
                     found.setdefault(e, []).append(start)

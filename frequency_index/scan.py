@@ -9,6 +9,7 @@ The merge adds the partials up. The executor (local, Ray, Slurm) is chosen at th
 from __future__ import annotations
 
 import io
+import pickle
 
 import numpy as np
 from datatrove.data import DocumentsPipeline
@@ -18,56 +19,84 @@ from datatrove.pipeline.base import PipelineStep
 from .matching import Matcher, TermIndex, within_window, word_index
 
 
+TERMS_FILE = "terms.pkl"
+_MATCHERS: dict[str, Matcher] = {}  # one automaton per process, reused by its sequential tasks
+
+
+def save_terms(index: TermIndex, work_folder: str) -> None:
+    """The term index goes to the shared work folder once; steps carry only its path.
+
+    (Executors deep-copy and JSON-dump the pipeline per task: a 100k-fact index inside the
+    step cost more than the counting itself.)"""
+    folder = get_datafolder(work_folder)
+    with folder.open(TERMS_FILE + ".tmp", "wb") as f:
+        pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+    folder.fs.mv(folder.resolve_paths(TERMS_FILE + ".tmp"), folder.resolve_paths(TERMS_FILE))
+
+
+def load_matcher(work_folder: str, fingerprint: str) -> Matcher:
+    if fingerprint not in _MATCHERS:
+        with get_datafolder(work_folder).open(TERMS_FILE, "rb") as f:
+            index = pickle.load(f)
+        if index.fingerprint() != fingerprint:
+            raise RuntimeError(f"{work_folder}/{TERMS_FILE} was made for other facts or options")
+        _MATCHERS.clear()
+        _MATCHERS[fingerprint] = Matcher(index)
+    return _MATCHERS[fingerprint]
+
+
 class FactCounter(PipelineStep):
     """Count, per task, the documents containing each entity and each (subject, object) pair."""
 
     name = "🔢 fact counter"
     type = "📊 - STATS"
 
-    def __init__(self, index: TermIndex, output_folder: str, window: int | None = None):
+    def __init__(self, work_folder: str, fingerprint: str, window: int | None = None):
         super().__init__()
-        self.index = index
-        self.output_folder = output_folder
+        self.output_folder = work_folder
+        self.fingerprint = fingerprint
         self.window = window
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        matcher = Matcher(self.index)
+        matcher = load_matcher(self.output_folder, self.fingerprint)
+        index = matcher.index
         pairs_by_subject = matcher.pairs_by_subject
-        entity_counts = [0] * self.index.n_entities
-        pair_counts = [0] * len(self.index.pairs)
-        window_counts = [0] * len(self.index.pairs)
+        entity_counts = [0] * index.n_entities
+        pair_counts = [0] * len(index.pairs)
+        window_counts = [0] * len(index.pairs)
         window = self.window
         documents = 0
         n_chars = 0
+        matched = 0
         for doc in data or ():
             text = doc.text
             documents += 1
             n_chars += len(text)
-            with self.track_time():
-                found = matcher.find(text, positions=window is not None)
-                if not found:
-                    continue
-                self.stat_update("documents_with_a_match")
-                for e in found:
-                    entity_counts[e] += 1
-                to_words = None
-                for e in found:
-                    for pair_id, obj in pairs_by_subject.get(e, ()):
-                        if obj in found:
-                            pair_counts[pair_id] += 1
-                            if window is not None:
-                                if to_words is None:
-                                    to_words = word_index(text, self.index.lowercase_text)
-                                a = sorted(to_words(p) for p in found[e])
-                                b = sorted(to_words(p) for p in found[obj])
-                                if within_window(a, b, window):
-                                    window_counts[pair_id] += 1
+            found = matcher.find(text, positions=window is not None)
+            if not found:
+                continue
+            matched += 1
+            for e in found:
+                entity_counts[e] += 1
+            to_words = None
+            for e in found:
+                for pair_id, obj in pairs_by_subject.get(e, ()):
+                    if obj in found:
+                        pair_counts[pair_id] += 1
+                        if window is not None:
+                            if to_words is None:
+                                to_words = word_index(text, index.lowercase_text)
+                            a = sorted(to_words(p) for p in found[e])
+                            b = sorted(to_words(p) for p in found[obj])
+                            if within_window(a, b, window):
+                                window_counts[pair_id] += 1
+        self.stat_update("documents_with_a_match", value=matched)
         self.stat_update("documents", value=documents)
         self.stat_update("characters", value=n_chars)
         buffer = io.BytesIO()
         np.savez(
             buffer,
-            fingerprint=np.array(self.index.fingerprint()),
+            fingerprint=np.array(self.fingerprint),
             entity_counts=np.asarray(entity_counts, dtype=np.int64),
             pair_counts=np.asarray(pair_counts, dtype=np.int64),
             window_counts=np.asarray(window_counts, dtype=np.int64),
