@@ -27,10 +27,26 @@ def sanity_bench(tmp_path_factory) -> Path:
     return write_sanity_benchmark(tmp_path_factory.mktemp("tasks_sanity") / "bench")
 
 
+HERE = Path(__file__).resolve().parent
+CACHE = HERE.parents[1] / ".pytest_cache" / "freq_unlearn"
+
+
 @pytest.fixture(scope="session")
-def knowing_model(tmp_path_factory) -> Path:
-    known, vocabulary = sanity_facts()
-    return train_tiny_model(tmp_path_factory.mktemp("tasks_model") / "model", known, vocabulary)
+def knowing_model() -> Path:
+    """Trained once per code version and shared by pytest-xdist workers (file lock)."""
+    import hashlib
+
+    from filelock import FileLock
+
+    key = hashlib.sha256(b"".join((HERE / f).read_bytes() for f in ("tasks_tiny_model.py", "tasks_tiny_data.py"))).hexdigest()[:16]
+    out = CACHE / f"tasks-knowing-model-{key}"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out) + ".lock"):
+        if not (out / ".complete").exists():
+            known, vocabulary = sanity_facts()
+            train_tiny_model(out, known, vocabulary)
+            (out / ".complete").write_text("ok")
+    return out
 
 
 @pytest.fixture(scope="session")

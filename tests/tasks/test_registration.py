@@ -1,0 +1,81 @@
+"""Registration without --include_path: the literal headline command in a fresh virtual env.
+
+The venv sees the project's installed dependencies through a path file (no downloads) and gets
+freq-unlearn itself by a real `pip install` of a copy of this checkout, so what is tested is
+the wheel's start-up hook and entry point, not this checkout's editable install.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from freq_unlearn.tasks import contract
+
+REPO = Path(__file__).resolve().parents[2]
+HEADLINE = "lm_eval --tasks 'freq_unlearn_*' --model hf --model_args pretrained={model} --device cpu"
+
+
+def _fresh_venv(root: Path, editable: bool) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    venv_python = root / "venv" / "bin" / "python"
+    purelib = subprocess.run([str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    # the project's dependencies (lm-eval, torch, ...) come from the current environment
+    Path(purelib, "zz_project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    src = root / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", ".pytest_cache", "build", "*.egg-info", "__pycache__", "runs", "out"))
+    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run(cmd + (["-e", str(src)] if editable else [str(src)]), check=True, capture_output=True, text=True, timeout=300)
+    # the console script that installing lm-eval into this venv would create
+    launcher = root / "venv" / "bin" / "lm_eval"
+    launcher.write_text(f"#!{venv_python}\nimport sys\nfrom lm_eval.__main__ import cli_evaluate\nsys.exit(cli_evaluate())\n")
+    launcher.chmod(0o755)
+    return root / "venv"
+
+
+def _env(venv: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FREQ_UNLEARN_", "PYTHONPATH", "VIRTUAL_ENV"))}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env["VIRTUAL_ENV"] = str(venv)
+    return env
+
+
+@pytest.mark.slow
+def test_literal_command_in_fresh_venv(tmp_path, knowing_model):
+    venv = _fresh_venv(tmp_path, editable=False)
+    installed = list((venv / "lib").glob("python*/site-packages/freq_unlearn_lm_eval.pth"))
+    assert installed, "the wheel did not install the lm-eval start-up hook"
+    out = subprocess.run(HEADLINE.format(model=knowing_model), shell=True, cwd=tmp_path, env=_env(venv),
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [line for line in out.stdout.splitlines() if line.startswith("|freq")]
+    names = {line.split("|")[1].strip() for line in rows}
+    assert names == {f"freq_unlearn_synthetic_{s}_{v}" for s in contract.BENCHMARK_SPLITS for v in ("gen", "ll")}
+    for metric in ("contains", "rougeL_recall", "logprob", "logprob_per_token", "mc_acc", "tf_acc"):
+        assert re.search(rf"\|\s*{metric}\s*\|", out.stdout), metric
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import freq_unlearn.tasks as t; print(t.DEFAULT_TASKS_DIR)"],
+                           env=_env(venv), capture_output=True, text=True, check=True).stdout
+    assert "site-packages" in where  # the wheel's copy (YAMLs and packaged data), not this checkout
+
+
+@pytest.mark.slow
+def test_editable_install_registers_too_and_can_be_switched_off(tmp_path):
+    venv = _fresh_venv(tmp_path, editable=True)
+    # Indexing all of lm-eval's own tasks takes seconds: check the wrapped constructor and the
+    # folders it adds (the full CLI path is covered by the test above).
+    code = ("import lm_eval.tasks.manager as m; from freq_unlearn.tasks._lm_eval_hook import plugin_task_paths; "
+            "print(getattr(m.TaskManager.__init__, '_freq_unlearn_plugin_paths', False), plugin_task_paths())")
+    on = subprocess.run([str(venv / "bin" / "python"), "-c", code], env=_env(venv), capture_output=True, text=True, timeout=300)
+    assert on.returncode == 0, on.stderr[-2000:]
+    assert on.stdout.startswith("True") and str(tmp_path / "src" / "tasks" / "default") in on.stdout
+    off = subprocess.run([str(venv / "bin" / "python"), "-c", code], env={**_env(venv), "FREQ_UNLEARN_LM_EVAL_HOOK": "0"},
+                         capture_output=True, text=True, timeout=300)
+    assert off.stdout.startswith("False"), off.stderr[-2000:]
