@@ -27,9 +27,6 @@ from .data import PairedCollator, PairedQADataset, QAEvalSet
 from .evaluation import qa_metrics
 from .logprobs import mean_token_nll, sequence_logprobs
 
-# The registry (registry.py) maps exactly these names to classes; a test checks they agree.
-METHOD_CHOICES = ("ga", "graddiff", "npo", "simnpo", "idk", "idkdpo", "rmu")
-
 
 class UnlearnStopped(RuntimeError):
     """Raised by the guard before an optimizer step that would apply a bad loss."""
@@ -41,7 +38,7 @@ class UnlearnConfig(TrainingArguments):
     Settings shared by every unlearning method, on top of `transformers.TrainingArguments`.
 
     Parameters:
-        method (`str`, defaults to `"ga"`): the method's registry name; each method's config fixes it.
+        method (`str`): the method's registry name; each method's config fixes it.
         forget_weight (`float`, defaults to `1.0`): weight of the forget term.
         retain_weight (`float`, defaults to `1.0`): weight of the retain NLL term (0 disables it).
         mask_retain_question (`bool`, defaults to `False`): retain NLL on answer tokens only; the
@@ -62,7 +59,8 @@ class UnlearnConfig(TrainingArguments):
 
     _VALID_DICT_FIELDS: ClassVar[list[str]] = list(getattr(TrainingArguments, "_VALID_DICT_FIELDS", []))
 
-    method: str = field(default="ga", metadata={"help": "Unlearning method.", "choices": list(METHOD_CHOICES)})
+    # Each method's config fixes this to its registry name (registry.py), with choices=[name].
+    method: str = field(default="", metadata={"help": "Unlearning method (set by each method's config)."})
     forget_weight: float = field(default=1.0, metadata={"help": "Weight of the forget term."})
     retain_weight: float = field(default=1.0, metadata={"help": "Weight of the retain NLL term (0 disables it)."})
     mask_retain_question: bool = field(
@@ -100,8 +98,9 @@ class UnlearnConfig(TrainingArguments):
     hub_strategy: str = field(default="end", metadata={"help": "Push once, at the end."})
 
     def __post_init__(self) -> None:
-        if self.method not in METHOD_CHOICES:
-            raise ValueError(f"method must be one of {', '.join(METHOD_CHOICES)}; got {self.method!r}")
+        choices = type(self).__dataclass_fields__["method"].metadata.get("choices")
+        if choices and self.method not in choices:
+            raise ValueError(f"method must be one of {', '.join(choices)}; got {self.method!r}")
         if self.forget_weight < 0 or self.retain_weight < 0:
             raise ValueError("forget_weight and retain_weight must be >= 0")
         if self.max_length < 8:
@@ -334,4 +333,4 @@ def _is_peft(model: Any) -> bool:
     return isinstance(model, PeftModel)
 
 
-__all__ = ["METHOD_CHOICES", "LossTerms", "UnlearnConfig", "UnlearnGuard", "UnlearnMixin", "UnlearnStopped", "UnlearnTrainer"]
+__all__ = ["LossTerms", "UnlearnConfig", "UnlearnGuard", "UnlearnMixin", "UnlearnStopped", "UnlearnTrainer"]

@@ -13,7 +13,6 @@ import torch
 from safetensors.torch import load_file
 
 from freq_unlearn.unlearn_methods import RunRecord, unlearn
-from freq_unlearn.unlearn_methods.base import METHOD_CHOICES
 from freq_unlearn.unlearn_methods.registry import METHODS
 
 # Settings for a tiny 2-block, 64-wide model; RMU's paper values (c 6.5, alpha 1200) are for 7B models.
@@ -23,10 +22,17 @@ METHOD_SETTINGS = {
 }
 
 
-def test_registry_matches_the_config_choices():
+METHOD_CHOICES = ("ga", "graddiff", "npo", "simnpo", "idk", "idkdpo", "rmu")
+
+
+def test_registry_names_match_each_config():
     assert tuple(METHODS) == METHOD_CHOICES
     for name, spec in METHODS.items():
-        assert spec.config_class(output_dir="x", use_cpu=True).method == name
+        config = spec.config_class(output_dir="x", use_cpu=True)
+        assert config.method == name
+        assert type(config).__dataclass_fields__["method"].metadata["choices"] == [name]
+        with pytest.raises(ValueError, match="method must be one of"):
+            spec.config_class(output_dir="x", use_cpu=True, method="other")
 
 
 @pytest.mark.parametrize("method", METHOD_CHOICES)
