@@ -327,7 +327,8 @@ class HubStore(Store):
 
         repo, path = self._split(relpath)
         try:
-            local = hf_hub_download(repo, path, repo_type="dataset", force_download=True, cache_dir=self._local / "dl")
+            # no force_download: the client checks the current revision (HEAD) and re-downloads on change
+            local = hf_hub_download(repo, path, repo_type="dataset", cache_dir=self._local / "dl")
         except (EntryNotFoundError, RepositoryNotFoundError):
             return None
         return Path(local).read_text(encoding="utf-8")
@@ -353,7 +354,8 @@ class HubStore(Store):
             names = self.api.list_repo_files(self.repos[head], repo_type="dataset")
         except RepositoryNotFoundError:
             return []
-        return sorted(f"{head}/{n}" for n in names if n.endswith(".json"))
+        # leaderboard.json sits at the root of the requests repo: it is not a request
+        return sorted(f"{head}/{n}" for n in names if n.endswith(".json") and n != CONFIG_FILE)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
