@@ -74,3 +74,56 @@ def test_killed_run_resumes_with_identical_counts(tmp_path):
     after = {name: (work / "partials" / f"{name}.npz").stat().st_mtime_ns for name in done}
     assert before == after, "completed tasks are not redone"
     assert len(list(completions.iterdir())) == 10
+
+
+FAKE_SBATCH = """#!/bin/sh
+# Stands in for Slurm's sbatch: keeps the job script and its arguments, answers with a job id.
+n=$(ls "$SBATCH_SPOOL" | wc -l)
+mkdir -p "$SBATCH_SPOOL/$n"
+for last; do :; done
+cp "$last" "$SBATCH_SPOOL/$n/script.slurm"
+echo "$@" > "$SBATCH_SPOOL/$n/args"
+echo "Submitted batch job $((1000 + n))"
+"""
+
+
+def test_slurm_jobs_run_as_slurm_would_run_them(small_world, tmp_path):
+    """Submission goes through a stand-in `sbatch`; then each array task runs the job script's command."""
+    import re
+
+    bin_dir, spool = tmp_path / "bin", tmp_path / "spool"
+    bin_dir.mkdir()
+    spool.mkdir()
+    (bin_dir / "sbatch").write_text(FAKE_SBATCH)
+    (bin_dir / "sbatch").chmod(0o755)
+    (bin_dir / "scontrol").write_text("#!/bin/sh\necho localhost\n")  # `scontrol show hostnames`
+    (bin_dir / "scontrol").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SBATCH_SPOOL": str(spool)}
+    corpus, facts = [str(small_world / "corpus")], small_world / "facts.parquet"
+    out = tmp_path / "counts.parquet"
+    submit = (f"from freq_unlearn.frequency_index import count_facts\n"
+              f"assert count_facts({corpus!r}, {str(facts)!r}, {str(out)!r}, executor='slurm', tasks=2,"
+              f" slurm={{'partition': 'cpu', 'time': '00:10:00'}}, progress=False) is None\n")
+    subprocess.run([sys.executable, "-c", submit], env=env, check=True, capture_output=True, timeout=120)
+    assert not out.exists(), "submitting writes nothing under the final name"
+
+    jobs = sorted(spool.iterdir(), key=lambda p: int(p.name))
+    scripts = [(j / "script.slurm").read_text() for j in jobs]
+    names = [re.search(r"--job-name=(\S+)", s).group(1) for s in scripts]
+    assert names[0] == "freq_unlearn_count" and "freq_unlearn_merge" in names
+    merge_args = (jobs[names.index("freq_unlearn_merge")] / "args").read_text()
+    assert "--dependency=afterok:1000" in merge_args
+    for script in scripts:
+        launch = re.search(r"launch_pickled_pipeline (\S+)", script)
+        if launch is None:
+            continue  # datatrove's stats-merging jobs (`merge_stats`)
+        array = re.search(r"--array=0-(\d+)", script)
+        pickled = launch.group(1)
+        for task in range(int(array.group(1)) + 1 if array else 1):
+            done = subprocess.run(["launch_pickled_pipeline", pickled], capture_output=True, text=True, timeout=120,
+                                  env={**env, "SLURM_ARRAY_TASK_ID": str(task), "RUN_OFFSET": "0",
+                                       "SLURM_NODELIST": "localhost"})
+            assert done.returncode == 0, done.stderr[-2000:]
+    local = count_facts(corpus, facts, tmp_path / "local.parquet", progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), local)
+    assert read_provenance(out)["executor"] == "slurm"
