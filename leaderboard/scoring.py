@@ -132,14 +132,30 @@ def flat_values(cols: Mapping[str, Any]) -> dict[str, float]:
     return flat
 
 
-def _leaderboard_stat(name: str):
+class _FlatCache:
+    """The bootstrap draws the same resamples for every statistic (same seed): compute the
+    retention values once per resample and share them between headline, forget and utility."""
+
+    def __init__(self) -> None:
+        self.values: dict[bytes, dict[str, float]] = {}
+
+    def __call__(self, cols: Mapping[str, np.ndarray]) -> dict[str, float]:
+        key = hashlib.blake2b(
+            np.asarray(cols["fact_id"]).tobytes() + b"|" + np.asarray(cols["run"]).tobytes(), digest_size=16
+        ).digest()
+        if key not in self.values:
+            self.values[key] = flat_values(cols)
+        return self.values[key]
+
+
+def _leaderboard_stat(name: str, cache: _FlatCache):
     def stat(cols: Mapping[str, np.ndarray]) -> float:
-        flat = flat_values(cols)
-        if name == "ppl_ratio":
-            return flat["ppl_after"] / flat["ppl_before"] if flat["ppl_before"] > 0 else math.nan
         if name in ("ppl_before", "ppl_after"):
-            return flat[name]
-        return headline_mod.scores(flat)[name]
+            return perplexity(cols, name.split("_")[1])
+        if name == "ppl_ratio":
+            before = perplexity(cols, "before")
+            return perplexity(cols, "after") / before if before > 0 else math.nan
+        return headline_mod.scores(cache(cols))[name]
 
     return stat
 
@@ -160,8 +176,9 @@ def compute_metrics(runs: Sequence[Any], n_boot: int = 1000, seed: int = 0) -> d
     columns = metrics.concat_runs(runs)
     out = metrics.unlearning_report(columns, n_boot=n_boot, seed=seed)
     cols = metrics._as_arrays(columns)  # noqa: SLF001 - the one place CIs are computed
+    cache = _FlatCache()
     for name in LEADERBOARD_METRICS:
-        out[name] = metrics._interval(cols, _leaderboard_stat(name), n_boot, seed, 0.95).as_dict()  # noqa: SLF001
+        out[name] = metrics._interval(cols, _leaderboard_stat(name, cache), n_boot, seed, 0.95).as_dict()  # noqa: SLF001
     n_runs = len({str(r) for p in runs for r in p.run})
     return {k: {**_clean(v), "n_seeds": n_runs} for k, v in out.items()}
 
