@@ -86,6 +86,7 @@ def submit(store: Store, submission: Submission, device: str = "cpu", batch_size
     sid = submission_id(submission.identity({seed: c.sha256 for seed, c in checked.items()}))
     store.add_request(sid, submission.method, submission.to_json())  # refuses duplicates
     try:
+        store.set_status(sid, "RUNNING")
         progress(f"evaluating the base model (cached after the first submission) on {len(config['tasks'])} tasks")
         before = base_records(store, config, device, batch_size)
         after: dict[int, list[dict[str, Any]]] = {}
