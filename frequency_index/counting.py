@@ -51,7 +51,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in ("freq-unlearn", "datatrove", "pyahocorasick", "infini-gram"):
+    for name in ("freq-unlearn", "datatrove", "ahocorasick-rs", "infini-gram"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
