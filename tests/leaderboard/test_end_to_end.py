@@ -11,6 +11,10 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -44,22 +48,24 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def board(tiny_model, tiny_benchmark, tmp_path_factory):
-    """A store with two methods (GA, GradDiff) submitted from their run records."""
+    """A store with two methods: GA (one seed) and GradDiff (two seeds, one submission)."""
     root = tmp_path_factory.mktemp("e2e")
     store = root / "store"
     checkpoints = {}
-    for method in ("ga", "graddiff"):
-        out = root / method
+    for method, seed in (("ga", 1), ("graddiff", 1), ("graddiff", 2)):
+        out = root / f"{method}_seed{seed}"
         code = cli(["unlearn", "--model", str(tiny_model), "--benchmark", str(tiny_benchmark), "--forget", "high",
                     "--method", method, "--out", str(out), "--max-steps", "5", "--learning-rate", "1e-3",
-                    "--batch-size", "8", "--seed", "1"])
+                    "--batch-size", "8", "--seed", str(seed)])
         assert code == 0
         assert (out / "run_record.json").is_file()
-        checkpoints[method] = out
+        checkpoints[f"{method}{seed}"] = out
     assert cli(["leaderboard", "init", "--store", str(store), "--benchmark", str(tiny_benchmark),
                 "--base-model", str(tiny_model), "--limit", str(LIMIT)]) == 0
-    for method in ("ga", "graddiff"):
-        assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100", str(checkpoints[method])]) == 0
+    assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100", str(checkpoints["ga1"])]) == 0
+    assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100",
+                str(checkpoints["graddiff1"]), str(checkpoints["graddiff2"])]) == 0
+    checkpoints["ga"], checkpoints["graddiff"] = checkpoints["ga1"], checkpoints["graddiff1"]
     return {"root": root, "store": store, "checkpoints": checkpoints, "model": tiny_model, "benchmark": tiny_benchmark}
 
 
@@ -72,14 +78,18 @@ def test_two_methods_are_ranked(board, capsys):
     assert len(results) == 2
     for path in results:
         result = json.loads(path.read_text())
-        assert result["benchmark"]["limit"] == LIMIT and result["seeds"] == [1]
+        several = result["method"] == "graddiff"
+        assert result["benchmark"]["limit"] == LIMIT and result["seeds"] == ([1, 2] if several else [1])
         assert result["submission"]["source"] == "run_record"
         metrics = result["metrics"]
         for view in ("gen", "prob"):
             assert metrics[f"known_{view}/high"]["value"] > 0, "the base model knows some high-count facts"
             entry = metrics[f"retention_{view}/high"]
-            assert 0.0 <= entry["value"] <= 1.0 and entry["ci"] == "bootstrap"
-            assert entry["ci_low"] <= entry["value"] <= entry["ci_high"]
+            # one seed: bootstrap over items; two seeds: Student-t over the seeds
+            assert 0.0 <= entry["value"] <= 1.0 and entry["ci"] == ("t" if several else "bootstrap")
+            assert entry["n_seeds"] == (2 if several else 1)
+            if entry["ci_low"] is not None:
+                assert entry["ci_low"] <= entry["value"] <= entry["ci_high"]
         assert metrics["ppl_before"]["value"] > 1.0 and metrics["ppl_after"]["value"] > 1.0
         assert 0.0 <= metrics["headline"]["value"] <= 1.0
         assert {it["stratum"] for it in result["items"]} == {"low", "medium", "high"}
@@ -160,7 +170,6 @@ def _with_xss_row(board, tmp_path) -> Path:
 
 
 def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
-    # no capsys here: Gradio's server thread keeps the stream it saw at launch
     store = _with_xss_row(board, tmp_path)
     shots = screenshot_dir(tmp_path)
     out = tmp_path / "site"
@@ -180,14 +189,24 @@ def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
     page.screenshot(path=str(shots / "leaderboard_export.png"), full_page=True)
     page.close()
 
-    from freq_unlearn.leaderboard.app import serve
-    from freq_unlearn.leaderboard.store import LocalStore
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = serve(LocalStore(store), port=port, block=False)
+    # `freq-unlearn leaderboard serve`, as a user starts it
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "freq_unlearn.leaderboard", "serve", "--store", str(store), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
     try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.time() < deadline, "the server did not come up"
+                time.sleep(0.5)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"http://127.0.0.1:{port}/")
@@ -204,5 +223,6 @@ def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
         page.screenshot(path=str(shots / "leaderboard_gradio.png"), full_page=True)
         page.close()
     finally:
-        demo.close()
+        server.terminate()
+        server.wait(timeout=30)
     assert dialogs == []
