@@ -34,6 +34,7 @@ the original question. Rows are sorted by fact_id; same inputs give byte-identic
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -309,8 +310,11 @@ def build_benchmark(
     out = Path(out)
     with prepare_output_dir(out, overwrite=overwrite) as tmp:
         (tmp / DATA_DIR).mkdir()
+        digest = hashlib.sha256()
         for split, table in tables.items():
             pq.write_table(table, tmp / DATA_DIR / f"{split}.parquet")
+            digest.update((tmp / DATA_DIR / f"{split}.parquet").read_bytes())
+        info["data_sha256"] = digest.hexdigest()
         (tmp / "README.md").write_text(dataset_card(info), encoding="utf-8")
         (tmp / "benchmark_info.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return DatasetDict({split: Dataset(tables[split]) for split in schema.BENCHMARK_SPLITS})
@@ -318,9 +322,17 @@ def build_benchmark(
 
 def dataset_card(info: dict[str, Any]) -> str:
     prov = info["counts_provenance"] or {}
+    paths = [str(p) for p in prov.get("corpus", [])]
+    corpus = ", ".join(paths[:3]) + (f", ... ({len(paths)} paths)" if len(paths) > 3 else "")
     lines = ["---", "configs:", "- config_name: default", "  data_files:"]
     for split in schema.BENCHMARK_SPLITS:
         lines += [f"  - split: {split}", f"    path: {DATA_DIR}/{split}.parquet"]
+    # `datasets` caches a local folder with a `configs:` block under a key made of the card's
+    # YAML alone (data paths are relative, file contents ignored): without the content hash
+    # here, two benchmark folders -- or one folder rebuilt -- would load each other's cached rows.
+    if info.get("data_sha256"):
+        lines += ["dataset_info:", "  config_name: default",
+                  f"  description: 'freq-unlearn benchmark, data sha256 {info['data_sha256']}'"]
     lines += [
         "license: apache-2.0",
         "task_categories:",
@@ -341,7 +353,7 @@ def dataset_card(info: dict[str, Any]) -> str:
         "",
         "## Counts",
         "",
-        f"- corpus: {', '.join(map(str, prov.get('corpus', []))) or 'n/a'}"
+        f"- corpus: {corpus or 'n/a'}"
         f" ({prov.get('corpus_files', 'n/a')} files, {prov.get('documents', 'n/a')} documents)",
         f"- backend: {prov.get('backend', 'n/a')} (mode {prov.get('mode', 'n/a')}), casing {prov.get('casing', 'n/a')},"
         f" word boundaries {prov.get('word_boundaries', 'n/a')}, window {prov.get('window')}",
