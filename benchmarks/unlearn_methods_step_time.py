@@ -7,7 +7,8 @@ optimizer steps with AdamW, linear schedule and grad-norm clipping at 1.0:
     with its default per-step logging and the guard, no checkpoints, no in-run metrics;
   * plain:   a hand-written loop computing the same loss with the same pure loss functions.
 Step time is the median time between consecutive step starts after the warm-up (data loading,
-forward, backward, optimizer, logging included). Peak memory: CUDA max allocated when on a GPU,
+forward, backward, optimizer, logging included); plain and trainer runs alternate `--repeats`
+times in one process, so both see the same machine load. Peak memory: CUDA max allocated when on a GPU,
 else the process's peak RSS; NPO, RMU and IdkDPO hold a frozen second model, reported as well.
 
     python benchmarks/unlearn_methods_step_time.py                 # ~2-4 min on 2 CPU cores
@@ -151,7 +152,8 @@ def run_plain(method: str, model_dir: Path, args: argparse.Namespace) -> list[fl
     loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, shuffle=True, collate_fn=collate,
                                          generator=torch.Generator().manual_seed(42), drop_last=True)  # fmt: skip
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
+    # The Trainer's default optimizer is fused AdamW ("adamw_torch_fused"): use the same here.
+    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0, fused=True)
     total = args.warmup + args.steps
     sched = get_linear_schedule_with_warmup(opt, math.ceil(0.1 * total), total)
 
@@ -219,23 +221,33 @@ class _Rows(dict):
 
 # ---------------------------------------------------------------- driver
 def worker(args: argparse.Namespace) -> None:
+    """--impl both: alternate plain and trainer runs in this process (same conditions, less drift);
+    --impl plain|trainer: one short run, for the process's peak memory."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    model_dir = Path(args.model_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        times = (
-            run_trainer(args.method, Path(args.model_dir), args, Path(tmp) / "out")
-            if args.impl == "trainer"
-            else run_plain(args.method, Path(args.model_dir), args)
-        )
-    print(json.dumps({"step_s": statistics.median(times), "peak_mb": peak_memory_mb(args.device)}))
+        if args.impl == "both":
+            plain, trainer = [], []
+            for i in range(args.repeats):
+                plain.append(statistics.median(run_plain(args.method, model_dir, args)))
+                trainer.append(statistics.median(run_trainer(args.method, model_dir, args, Path(tmp) / f"o{i}")))
+            print(json.dumps({"plain_s": statistics.median(plain), "trainer_s": statistics.median(trainer)}))
+            return
+        if args.impl == "trainer":
+            run_trainer(args.method, model_dir, args, Path(tmp) / "out")
+        else:
+            run_plain(args.method, model_dir, args)
+    print(json.dumps({"peak_mb": peak_memory_mb(args.device)}))
 
 
-def measure(method: str, impl: str, model_dir: Path, args: argparse.Namespace) -> dict:
+def measure(method: str, impl: str, model_dir: Path, args: argparse.Namespace, steps: int) -> dict:
     cmd = [sys.executable, __file__, "--_worker", "--method", method, "--impl", impl, "--model-dir", str(model_dir),
-           "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch-size", str(args.batch_size),
-           "--rows", str(args.rows), "--n-layer", str(args.n_layer), "--device", args.device, "--threads", str(args.threads)]  # fmt: skip
+           "--steps", str(steps), "--warmup", str(args.warmup), "--batch-size", str(args.batch_size),
+           "--rows", str(args.rows), "--n-layer", str(args.n_layer), "--device", args.device,
+           "--threads", str(args.threads), "--repeats", str(args.repeats)]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -254,7 +266,7 @@ def main() -> None:
     p.add_argument("--n-embd", type=int, default=256)
     p.add_argument("--device", default="cuda" if _cuda() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (0: torch's default)")
-    p.add_argument("--repeats", type=int, default=1, help="alternate plain/trainer runs this many times; medians")
+    p.add_argument("--repeats", type=int, default=2, help="alternate plain/trainer runs this many times; medians")
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--method", help=argparse.SUPPRESS)
     p.add_argument("--impl", help=argparse.SUPPRESS)
@@ -272,14 +284,10 @@ def main() -> None:
         mem_kind = "CUDA max allocated" if args.device.startswith("cuda") else "peak RSS"
         print(f"{'method':9} {'plain ms':>9} {'trainer ms':>10} {'ratio':>6} {'plain MiB':>10} {'trainer MiB':>11}  second model")
         for method in args.methods.split(","):
-            plain, trainer = [], []
-            for _ in range(args.repeats):
-                plain.append(measure(method, "plain", model_dir, args))
-                trainer.append(measure(method, "trainer", model_dir, args))
-            pt = statistics.median(r["step_s"] for r in plain)
-            tt = statistics.median(r["step_s"] for r in trainer)
-            pm = max(r["peak_mb"] for r in plain)
-            tm = max(r["peak_mb"] for r in trainer)
+            times = measure(method, "both", model_dir, args, args.steps)
+            pt, tt = times["plain_s"], times["trainer_s"]
+            pm = measure(method, "plain", model_dir, args, 3)["peak_mb"]
+            tm = measure(method, "trainer", model_dir, args, 3)["peak_mb"]
             second = f"yes (+{n_params * 4 / 2**20:.1f} MiB weights)" if method in ("npo", "rmu", "idkdpo") else "no"
             print(f"{method:9} {pt * 1e3:9.1f} {tt * 1e3:10.1f} {tt / pt:6.2f} {pm:10.0f} {tm:11.0f}  {second}", flush=True)
         print(f"memory: {mem_kind} per process" + ("" if args.device.startswith("cuda") else " (Python, torch and transformers included)"))

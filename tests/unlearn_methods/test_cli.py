@@ -20,7 +20,7 @@ def test_cli_writes_checkpoint_card_and_record(qa_model, qa_benchmark, tmp_path,
     out = tmp_path / "npo"
     code = run_cli(
         "--model", str(qa_model), "--benchmark", str(qa_benchmark), "--forget", "high", "--method", "npo",
-        "--out", str(out), "--max-steps", "3", "--learning-rate", "1e-3", "--", "--beta", "0.5", "--disable_tqdm", "true",
+        "--out", str(out), "--max-steps", "3", "--learning-rate", "1e-3", "--", "--beta", "0.5", "--disable_tqdm", "true", "--metrics_steps", "2",
     )  # fmt: skip
     assert code == 0
     assert "npo: completed; 3 steps" in capsys.readouterr().out
@@ -30,6 +30,8 @@ def test_cli_writes_checkpoint_card_and_record(qa_model, qa_benchmark, tmp_path,
     assert record.hyperparameters["beta"] == 0.5 and record.hyperparameters["learning_rate"] == 1e-3
     assert record.forget_split == "forget_high" and record.forget_count_range == [10, 21]
     assert record.device == "cpu" and record.seed == 42 and record.wall_time_s > 0
+    assert [e.step for e in record.evaluations] == [0, 2, 3]  # before, every 2 steps, after
+    assert set(record.evaluations[0].forget) == {"answer_nll", "answer_prob", "exact_contains"}
     card = (out / "README.md").read_text()
     for needle in (f"base_model: \"{qa_model}\"", "**npo**", "forget_high", "[10, 21]", '"beta": 0.5', "freq-unlearn 0.1.0", "arXiv:2404.05868"):
         assert needle in card, needle
