@@ -69,3 +69,39 @@ def test_aggregates_from_samples_through_evaluate(before_run, sanity_bench, task
     mis = evaluate.load(str(evaluate_module_path("freq_unlearn_misalignment")))
     m = mis.compute(**cols, n_boot=10)
     assert m["misalignment/high"]["value"] == pytest.approx(r["retention_prob/high"]["value"] - 0.0)
+
+
+def test_report_cli_reads_log_samples_files(before_run, sanity_bench, task_manager_factory, tmp_path, capsys):
+    """Samples written by lm-eval's own EvaluationTracker (what --log_samples writes) -> tasks-report."""
+    import argparse
+    import copy
+    import json
+
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    from freq_unlearn.tasks import cli
+
+    after = simple_evaluate(model="dummy", tasks=TASKS, task_manager=task_manager_factory(sanity_bench), log_samples=True)
+    for name, run in (("before", before_run), ("after", after)):
+        (tmp_path / name).mkdir()
+        tracker = EvaluationTracker(output_path=str(tmp_path / name / "results.json"))  # samples go beside it
+        tracker.save_results_aggregated(results={k: v for k, v in run.items() if k != "samples"}, samples=run["samples"])
+        for task, samples in run["samples"].items():
+            tracker.save_results_samples(task, copy.deepcopy(samples))
+    assert len(list((tmp_path / "before").rglob("samples_*.jsonl"))) == len(TASKS)
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    out = tmp_path / "report.json"
+    args = parser.parse_args(["tasks-report", "--before", str(tmp_path / "before"), "--after", str(tmp_path / "after"),
+                              "--bootstrap", "50", "--out", str(out)])
+    assert args.func(args) == 0
+    assert "8 items" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["retention_gen/high"]["value"] == 0.0 and report["known_gen/high"]["value"] == 4
+    assert {"frequency_gap_gen", "misalignment/high", "disagreement/high"} <= set(report)
+
+    args = parser.parse_args(["tasks-report", "--before", str(tmp_path / "nope"), "--after", str(tmp_path / "after")])
+    assert args.func(args) == 2
+    assert "does not exist" in capsys.readouterr().err
