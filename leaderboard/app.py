@@ -1,8 +1,8 @@
 """The Gradio page (``freq-unlearn leaderboard serve``): a thin shell over ``ranking`` and ``plots``.
 
-The table is a ``gr.Dataframe`` (built-in column filter, the first two columns pinned,
-click a header to sort) plus a server-side search box and a forget-split filter that call
-``ranking.filter_rows``. Method names are plain ``str`` cells, never Markdown or HTML, so
+The table is a ``gr.Dataframe`` (built-in filter box, the first two columns pinned, sort
+and filter by any column from its header's menu) plus a server-side search box and a
+forget-split filter that call ``ranking.filter_rows``. Method names are plain ``str`` cells, never Markdown or HTML, so
 Gradio renders them as text.
 """
 
@@ -22,7 +22,7 @@ Unlearning methods ranked by the **headline score**: the forgetting of the least
 frequency stratum (a fact counts as forgotten only when neither the generation view nor the
 probability view still recovers it), scaled down when utility falls more than 10% below the
 base model's. Retention is measured on the facts the base model knew before unlearning.
-Click a column header to sort; use the search box or the column filters to narrow the table.
+Sort or filter by any column from its ⋮ menu; the search box and the split filter narrow the table.
 """
 
 

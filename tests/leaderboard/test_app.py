@@ -54,6 +54,16 @@ def test_gradio_page_in_a_real_browser(tmp_path, browser):
         wait_methods(page, [XSS])
         page.fill("#lb-search textarea, #lb-search input", "")
         wait_methods(page, ["GradDiff", "NPO", XSS])
+        # sorting through a column's menu (Gradio 6: the header's "⋮" button)
+        header = page.locator("#lb-table th[title='Gen ret high']")
+        header.hover()
+        header.locator("button.cell-menu-button").click()
+        page.get_by_role("menuitem", name="Sort descending").click()
+        wait_methods(page, [XSS, "NPO", "GradDiff"])  # 0.8, 0.5, 0.4
+        header.hover()
+        header.locator("button.cell-menu-button").click()
+        page.get_by_role("menuitem", name="Sort ascending").click()
+        wait_methods(page, ["GradDiff", "NPO", XSS])
         # Gradio's own filter box
         page.fill("#lb-table input.search-input", "Grad")
         wait_methods(page, ["GradDiff"])
