@@ -4,6 +4,7 @@ that does not scores low; then the aggregates from the logged samples, via `eval
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +16,26 @@ TASKS = [f"freq_unlearn_synthetic_{s}_{v}" for s in ("forget_high", "forget_low"
 
 @pytest.fixture(scope="module")
 def before_run(sanity_bench, knowing_model, task_manager_factory):
-    from lm_eval import simple_evaluate
+    """The knowing model's lm-eval run, computed once and shared by pytest-xdist workers."""
+    import json
 
-    tm = task_manager_factory(sanity_bench, pretrained=str(knowing_model))
-    return simple_evaluate(model="hf", model_args={"pretrained": str(knowing_model)}, device="cpu",
-                           tasks=TASKS, task_manager=tm, batch_size=8, log_samples=True)
+    from filelock import FileLock
+
+    import hashlib
+
+    key = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    cached = knowing_model.parent / f"{knowing_model.name}-before-run-{key}.json"
+    with FileLock(str(cached) + ".lock"):
+        if not cached.exists():
+            from lm_eval import simple_evaluate
+
+            tm = task_manager_factory(sanity_bench, pretrained=str(knowing_model))
+            out = simple_evaluate(model="hf", model_args={"pretrained": str(knowing_model)}, device="cpu",
+                                  tasks=TASKS, task_manager=tm, batch_size=8, log_samples=True)
+            tmp = cached.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"results": out["results"], "samples": out["samples"]}, default=str))
+            tmp.replace(cached)
+    return json.loads(cached.read_text())
 
 
 def test_known_facts_score_high_unknown_low(before_run):
