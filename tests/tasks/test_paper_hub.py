@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from local_hub import run_python
+from tasks_tiny_data import rows, write_benchmark
 
 from freq_unlearn.tasks import contract
 
@@ -44,7 +45,14 @@ tm = TaskManager(include_path=str(PAPER_TASKS_DIR), include_defaults=False)
 names = tm.match_tasks(["freq_unlearn_country_capital_*"])
 out = simple_evaluate(model="dummy", tasks=names, task_manager=tm, log_samples=True)
 doc = out["samples"]["freq_unlearn_country_capital_forget_high_count_ll"][0]["doc"]
-print("RESULT " + json.dumps({{"names": sorted(out["results"]), "doc": doc}}))
+# a benchmark in the freq-unlearn format, by Hub id, chosen through --metadata
+api.create_repo("test-user/tiny-bench", repo_type="dataset", exist_ok=True)
+api.upload_folder(folder_path={bench!r}, repo_id="test-user/tiny-bench", repo_type="dataset")
+from freq_unlearn.tasks import DEFAULT_TASKS_DIR
+tm = TaskManager(include_path=str(DEFAULT_TASKS_DIR), include_defaults=False, metadata={{"benchmark": "test-user/tiny-bench"}})
+by_id = simple_evaluate(model="dummy", tasks=["freq_unlearn_synthetic_retain_ll"], task_manager=tm, log_samples=True)
+fact_ids = [s["doc"]["fact_id"] for s in by_id["samples"]["freq_unlearn_synthetic_retain_ll"]]
+print("RESULT " + json.dumps({{"names": sorted(out["results"]), "doc": doc, "fact_ids": fact_ids}}))
 """
 
 OFFLINE = """
@@ -61,14 +69,16 @@ except BenchmarkError as err:
 def test_paper_tasks_through_local_hub(tmp_path, local_hub):
     folder = tmp_path / "country_capital"
     _write_dataset(folder)
+    bench = write_benchmark(tmp_path / "tiny_bench")
     env = {**__import__("os").environ, **local_hub.env()}
-    proc = run_python(RUN.format(repo=REPO_ID, folder=str(folder)), env=env, timeout=300, cwd=tmp_path)
+    proc = run_python(RUN.format(repo=REPO_ID, folder=str(folder), bench=str(bench)), env=env, timeout=300, cwd=tmp_path)
     result = json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
     assert result["names"] == sorted(f"freq_unlearn_country_capital_{s}_{v}" for s in contract.PAPER_SPLITS for v in ("gen", "ll"))
     doc = result["doc"]
     assert doc["stratum"] == "high" and doc["relation"] == "country_capital"
     assert doc["answer"] not in doc["distractors"] and len(doc["distractors"]) == 3
     assert set(doc["distractors"]) <= {c for _, c in COUNTRIES}
+    assert result["fact_ids"] == rows("retain")["fact_id"]  # the Hub-id benchmark was read
 
     # offline afterwards: the cached dataset still loads; an uncached one is one clear line
     offline = {**env, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
