@@ -80,8 +80,20 @@ def _parquet_by_name(folder: Path) -> dict[str, list[Path]]:
     return files
 
 
-@functools.lru_cache(maxsize=16)
 def _load_local(folder: str) -> dict[str, datasets.Dataset]:
+    """Read once per process and folder version: lm-eval builds every task separately, but a
+    benchmark rebuilt in place (same path, new files) must not be served from memory."""
+    root = Path(folder)
+    version = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and (p.suffix == ".parquet" or p.name == "README.md")
+    )
+    return _load_local_version(folder, version)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_local_version(folder: str, version: tuple) -> dict[str, datasets.Dataset]:
     import datasets
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -129,8 +141,10 @@ def load_split(source: str, split: str) -> datasets.Dataset:
     """One split of a benchmark in the freq-unlearn format (local folder or Hub id), checked."""
     if Path(source).is_dir():
         splits = _load_local(str(Path(source).resolve()))
-    elif Path(source).exists() or source.startswith((".", "/", "~")):
+    elif Path(source).exists():
         raise BenchmarkError(f"benchmark {source}: not a folder")
+    elif source.startswith((".", "/", "~")):
+        raise BenchmarkError(f"benchmark {source}: no such folder")
     else:
         splits = _load_hub(source, None)
     if split not in splits:

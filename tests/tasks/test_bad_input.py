@@ -93,3 +93,12 @@ def test_tasks_check_cli(tmp_path, capsys):
     args = parser.parse_args(["tasks-path"])
     assert args.func(args) == 0
     assert capsys.readouterr().out.strip().endswith("tasks/default")
+
+
+def test_missing_folder_and_rebuilt_benchmark(tmp_path):
+    with pytest.raises(BenchmarkError, match="no such folder"):
+        load_split(str(tmp_path / "nope"), "retain")
+    bench = write_benchmark(tmp_path / "b", per_split=3)
+    assert len(load_split(str(bench), "retain")) == 3
+    write_benchmark(tmp_path / "b", per_split=2)  # rebuilt in place: not served from memory
+    assert len(load_split(str(bench), "retain")) == 2
