@@ -44,20 +44,20 @@ class DemoPreset:
     leaderboard_stratum: str = "high"
 
 
-# Unlearning hyperparameters, fixed for every method before looking at any result: the paper's
-# recipe (each forget example paired with a retain example, answer-only loss) at a learning rate
-# that makes from-scratch models of this size forget within tens of steps (NOTES: GA at 5e-5 for
-# 40 steps of batch 16 forgets most known facts of a 0.8M-parameter GPT-2).
-UNLEARN = dict(learning_rate=5e-5, max_steps=40, per_device_train_batch_size=16, warmup_steps=0,
+# Unlearning hyperparameters, the same for every method and fixed before looking at any frequency
+# result: the paper's recipe (each forget example paired with a retain example, answer-only loss)
+# at a strength chosen once on one GA run of the tiny model on forget_high, as the learning rate at
+# which 40 steps of batch 16 forget most known facts while retain accuracy stays >= 90%
+# (forget exact-contains 0.47 -> 0.06, retain 1.00 -> 0.91; 3e-4 destroyed retain, 1e-4 did not).
+UNLEARN = dict(learning_rate=1e-4, max_steps=40, per_device_train_batch_size=16, warmup_steps=0,
                metrics_steps=10, metrics_max_items=32)
 
 PRESETS: dict[str, DemoPreset] = {
     # CI's end-to-end test: every stage, on a tiny world, one size, two methods.
     "quick": DemoPreset(
         world=dict(design="tiered", people_per_tier=16, n_retain=32, n_utility=16, n_cities=20),
-        sizes=("tiny",), epochs={"tiny": 60}, methods=("ga", "npo"), sweep_methods=("ga", "npo"),
-        main_size="tiny", seeds=(0,), eval_limit=24,
-        unlearn=dict(UNLEARN, max_steps=20, metrics_steps=10, metrics_max_items=16),
+        sizes=("tiny",), methods=("ga", "npo"), sweep_methods=("ga", "npo"),
+        main_size="tiny", seeds=(0,), eval_limit=24, unlearn=dict(UNLEARN, metrics_max_items=16),
         leaderboard_methods=("ga", "npo"),
     ),
     # The default: the paper's x10 upsampling with a middle tier, three model sizes.
@@ -205,6 +205,7 @@ class Demo:
 
     # ------------------------------------------------------------------ the run
     def run(self) -> Path:
+        _quiet_libraries()
         p = self.preset
         started = time.perf_counter()
         self.stage("world", self.world_dir, self.make_world)
@@ -233,6 +234,22 @@ class Demo:
         report = write_report(self, time.perf_counter() - started)
         print(f"[demo] report: {report}", flush=True)
         return report
+
+
+def _quiet_libraries() -> None:
+    """Keep the demo's own progress lines readable: libraries report errors only."""
+    import logging
+
+    for name in ("lm_eval", "datasets", "transformers", "accelerate", "datatrove", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        import datasets
+        import transformers
+
+        datasets.disable_progress_bars()
+        transformers.logging.set_verbosity_error()
+    except ImportError:
+        pass
 
 
 def run_demo(out: Path, preset_name: str = "default", seed: int = 0) -> Path:
