@@ -62,7 +62,7 @@ PRESETS: dict[str, DemoPreset] = {
     ),
     # The default: the paper's x10 upsampling with a middle tier, three model sizes.
     "default": DemoPreset(
-        world=dict(design="tiered", people_per_tier=100, n_retain=160, n_utility=80),
+        world={},  # the default world: WorldConfig's defaults
         sizes=("tiny", "small", "base"), main_size="small",
         sweep_methods=("ga", "npo", "simnpo"), unlearn=UNLEARN,
     ),
