@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_checkpoint
+from filelock import FileLock
 
 from freq_unlearn.cli import main as cli
 
@@ -48,8 +49,26 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def board(tiny_model, tiny_benchmark, tmp_path_factory):
-    """A store with two methods: GA (one seed) and GradDiff (two seeds, one submission)."""
-    root = tmp_path_factory.mktemp("e2e")
+    """A store with two methods: GA (one seed) and GradDiff (two seeds, one submission).
+
+    Built once per test run: pytest-xdist workers share it through a file lock (the tests
+    only read it), instead of each unlearning and evaluating everything again."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "leaderboard_e2e"
+    root.mkdir(exist_ok=True)
+    with FileLock(str(root) + ".lock"):
+        if not (root / ".complete").is_file():
+            shutil.rmtree(root)
+            root.mkdir()
+            _build_board(root, tiny_model, tiny_benchmark)
+            (root / ".complete").write_text("ok")
+    checkpoints = {f"{m}{s}": root / f"{m}_seed{s}" for m, s in (("ga", 1), ("graddiff", 1), ("graddiff", 2))}
+    checkpoints["ga"], checkpoints["graddiff"] = checkpoints["ga1"], checkpoints["graddiff1"]
+    return {"root": root, "store": root / "store", "checkpoints": checkpoints, "model": tiny_model,
+            "benchmark": tiny_benchmark}
+
+
+def _build_board(root: Path, tiny_model: Path, tiny_benchmark: Path) -> None:
     store = root / "store"
     checkpoints = {}
     for method, seed in (("ga", 1), ("graddiff", 1), ("graddiff", 2)):
@@ -65,8 +84,6 @@ def board(tiny_model, tiny_benchmark, tmp_path_factory):
     assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100", str(checkpoints["ga1"])]) == 0
     assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100",
                 str(checkpoints["graddiff1"]), str(checkpoints["graddiff2"])]) == 0
-    checkpoints["ga"], checkpoints["graddiff"] = checkpoints["ga1"], checkpoints["graddiff1"]
-    return {"root": root, "store": store, "checkpoints": checkpoints, "model": tiny_model, "benchmark": tiny_benchmark}
 
 
 def test_two_methods_are_ranked(board, capsys):
@@ -221,6 +238,16 @@ def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
         page.wait_for_function(f"{methods_js}.length === 3", timeout=15_000)
         page.wait_for_selector("#lb-plot-prob_vs_gen img", timeout=15_000)
         page.screenshot(path=str(shots / "leaderboard_gradio.png"), full_page=True)
+        # any column sorts from its header menu (Gradio 6: the "⋮" button): GradDiff has 2 seeds
+        header = page.locator("#lb-table th[title='Seeds']")
+        for order, position in (("Sort descending", 0), ("Sort ascending", 2)):
+            header.hover()
+            header.locator("button.cell-menu-button").click()
+            page.get_by_role("menuitem", name=order).click()
+            page.wait_for_function(f"{methods_js}[{position}] === 'graddiff'", timeout=15_000)
+        # Gradio's own filter box
+        page.fill("#lb-table input.search-input", "graddiff")
+        page.wait_for_function(f"JSON.stringify({methods_js}) === '[\"graddiff\"]'", timeout=15_000)
         page.close()
     finally:
         server.terminate()
