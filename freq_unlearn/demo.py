@@ -63,8 +63,8 @@ PRESETS: dict[str, DemoPreset] = {
     # The default: the paper's x10 upsampling with a middle tier, three model sizes.
     "default": DemoPreset(
         world={},  # the default world: WorldConfig's defaults
-        sizes=("tiny", "small", "base"), main_size="small",
-        sweep_methods=("ga", "npo", "simnpo"), unlearn=UNLEARN,
+        sizes=("tiny", "mini", "small"), main_size="small", eval_limit=120,
+        sweep_methods=("ga", "simnpo"), unlearn=UNLEARN,
     ),
     # The paper's scale (10,000 people; GPT-2 from ~26M to ~300M parameters): GPUs only.
     "paper": DemoPreset(

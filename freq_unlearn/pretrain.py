@@ -38,6 +38,7 @@ class ModelPreset:
 # Learning rates shrink with width, as usual for small transformers.
 PRESETS: dict[str, ModelPreset] = {
     "tiny": ModelPreset(n_layer=2, n_embd=64, n_head=2, epochs=60, learning_rate=3e-3, batch_size=16),
+    "mini": ModelPreset(n_layer=3, n_embd=96, n_head=3, epochs=40, learning_rate=2.5e-3, batch_size=16),
     "small": ModelPreset(n_layer=4, n_embd=128, n_head=4, epochs=30, learning_rate=2e-3),
     "base": ModelPreset(n_layer=6, n_embd=256, n_head=8, epochs=30, learning_rate=1e-3),
     # The paper's GPT-2 sizes (about 20M to 210M parameters) are for GPUs; see README.
