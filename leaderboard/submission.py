@@ -163,6 +163,8 @@ def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = 
         if extra:
             raise SubmissionError(f"{at}: unknown field {extra[0]!r}")
         seed = _check_seed(at, entry.get("seed"))
+        if entry.get("revision") is not None and not isinstance(entry["revision"], str):
+            raise SubmissionError(f"{at}: field 'revision': must be a string")
         path = entry["path"]
         # A relative path that exists next to the metadata file is a local folder; anything
         # else that is not a folder is treated as a Hub id later.
