@@ -222,7 +222,9 @@ class CorpusParquetReader(RejectsMixin, ParquetReader):
                     )
 
 
-def corpus_readers(files: CorpusFiles, paths_dir: str, strict: bool, rejects_folder: str | None) -> list:
+def corpus_readers(
+    files: CorpusFiles, paths_dir: str, strict: bool, rejects_folder: str | None, progress: bool = False
+) -> list:
     """One datatrove reader per file kind, each sharding its own list of files over the tasks."""
     readers = []
     folder = get_datafolder(paths_dir)
@@ -235,7 +237,8 @@ def corpus_readers(files: CorpusFiles, paths_dir: str, strict: bool, rejects_fol
         with folder.open(f"{kind}.txt", "wt") as f:
             f.write("".join(p + "\n" for p in rel_paths))
         readers.append(
-            cls(files.root, paths_file=folder.resolve_paths(f"{kind}.txt"), strict=strict, rejects_folder=rejects_folder)
+            cls(files.root, paths_file=folder.resolve_paths(f"{kind}.txt"), strict=strict,
+                rejects_folder=rejects_folder, file_progress=progress)
         )
     return readers
 

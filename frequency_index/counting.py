@@ -275,7 +275,9 @@ def count_facts(
         out, [index.fingerprint(), files.root, files.jsonl, files.parquet, tasks, strict, window]
     )
     work.mkdir(parents=True, exist_ok=True)
-    pipeline = corpus_readers(files, str(work / "paths"), strict=strict, rejects_folder=str(work / "rejects"))
+    pipeline = corpus_readers(
+        files, str(work / "paths"), strict=strict, rejects_folder=str(work / "rejects"), progress=progress
+    )
     save_terms(index, str(work))
     pipeline.append(FactCounter(str(work), index.fingerprint(), window=window))
     finalizer = ScanFinalizer(facts_df, index, str(work), tasks, str(out), provenance)
