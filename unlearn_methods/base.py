@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -236,9 +238,10 @@ class UnlearnMixin:
         """Write our model card (set by the caller) instead of the Trainer's generic one."""
         if self.model_card_text is None or not self.is_world_process_zero():
             return
-        from pathlib import Path
-
-        Path(self.args.output_dir, "README.md").write_text(self.model_card_text, encoding="utf-8")
+        path = Path(self.args.output_dir, "README.md")
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(self.model_card_text, encoding="utf-8")
+        os.replace(tmp, path)  # never a half-written card
 
 
 class UnlearnTrainer(UnlearnMixin, Trainer):
