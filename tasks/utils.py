@@ -34,21 +34,30 @@ DEFAULT_NUM_CHOICES = 4  # gold + 3 same-relation distractors
 TF_PROMPT = "{prompt} {candidate}\nTrue or False:"
 
 
-def load_benchmark(**kwargs: Any):
-    """custom_dataset for the freq-unlearn benchmark format (packaged, local folder or Hub id)."""
-    import datasets
+# The loaders hand lm-eval plain lists of row dicts (its eval_docs accept ``list[dict]``): lm-eval
+# walks the docs several times per task, and formatting Arrow rows on every pass cost more than
+# the tiny models' forward passes (benchmarks/tasks_lm_eval_overhead.py).
 
+
+class DocList(list):
+    """A split as a list of row dicts, with the ``features`` lm-eval reads column names from."""
+
+    def __init__(self, dataset) -> None:
+        super().__init__(dataset.to_list())
+        self.features = dataset.features
+
+
+def load_benchmark(**kwargs: Any) -> dict[str, DocList]:
+    """custom_dataset for the freq-unlearn benchmark format (packaged, local folder or Hub id)."""
     split = kwargs[SPLIT_KEY]
     source = resolve_source(kwargs[DATASET_KEY], kwargs)
-    return datasets.DatasetDict({split: load_split(source, split)})
+    return {split: DocList(load_split(source, split))}
 
 
-def load_paper_benchmark(**kwargs: Any):
+def load_paper_benchmark(**kwargs: Any) -> dict[str, DocList]:
     """custom_dataset for the paper's Hub datasets (one config per split; question/answer/count)."""
-    import datasets
-
     split = kwargs[SPLIT_KEY]
-    return datasets.DatasetDict({split: load_paper_split(kwargs[DATASET_KEY], split, kwargs[NAME_KEY])})
+    return {split: DocList(load_paper_split(kwargs[DATASET_KEY], split, kwargs[NAME_KEY]))}
 
 
 def doc_to_text(doc: Mapping[str, Any]) -> str:
