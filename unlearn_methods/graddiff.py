@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 
 from .ga import GAConfig, GATrainer
 
+GRADDIFF_BIBTEX = """@inproceedings{liu2022continual,
+  title     = {Continual Learning and Private Unlearning},
+  author    = {Liu, Bo and Liu, Qiang and Stone, Peter},
+  booktitle = {Conference on Lifelong Learning Agents (CoLLAs)},
+  year      = {2022},
+  note      = {arXiv:2203.12817}
+}"""
+
 
 @dataclass
 class GradDiffConfig(GAConfig):
@@ -29,3 +37,5 @@ class GradDiffConfig(GAConfig):
 
 class GradDiffTrainer(GATrainer):
     """The GA loss with its retain term switched on (the loss itself is GA's)."""
+
+    _paper = {"title": "Continual Learning and Private Unlearning", "id": "arXiv:2203.12817", "citation": GRADDIFF_BIBTEX}
