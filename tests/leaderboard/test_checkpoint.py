@@ -89,3 +89,20 @@ def test_hub_id_offline_is_one_clear_line(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(CheckpointError, match="org/model: not a local folder, and the Hub is unreachable offline"):
         fetch("org/model")
+
+
+def test_lora_adapter_is_recognised_and_must_name_the_base(checkpoint_factory, tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = checkpoint_factory()
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                           LoraConfig(r=2, target_modules=["c_attn"], fan_in_fan_out=True))
+    adapter = tmp_path / "adapter"
+    model.save_pretrained(adapter)
+    checked = check_folder(adapter)
+    assert checked.is_adapter and (adapter / "adapter_model.safetensors").is_file()
+    fp = base_fingerprint(base)
+    check_same_base(checked, fp, str(base))
+    with pytest.raises(CheckpointError, match="adapter is for base model"):
+        check_same_base(checked, fp, "someone/else")
