@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from freq_unlearn.errors import UserError
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -286,13 +287,29 @@ def count_facts(
         _submit_slurm(pipeline, finalizer, tasks, work, slurm or {})
         return None
     try:
-        _run_pipeline(pipeline, executor, tasks, workers, work)
+        with _datatrove_logs(progress):
+            _run_pipeline(pipeline, executor, tasks, workers, work)
     except Exception as err:  # a task failed: report the first bad line it named, else the error
         raise CountingError(_first_task_error(work, err)) from err
     df = finalizer.merge()
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return df
+
+
+@contextlib.contextmanager
+def _datatrove_logs(enabled: bool):
+    """Without progress output, silence datatrove's console log (its per-task log files too)."""
+    from loguru import logger
+
+    if enabled:
+        yield
+        return
+    logger.disable("datatrove")
+    try:
+        yield
+    finally:
+        logger.enable("datatrove")
 
 
 def _first_task_error(work: Path, err: Exception) -> str:
