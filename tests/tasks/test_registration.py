@@ -32,8 +32,13 @@ def _fresh_venv(root: Path, editable: bool) -> Path:
     Path(purelib, "zz_project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     src = root / "src"
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", ".pytest_cache", "build", "*.egg-info", "__pycache__", "runs", "out"))
-    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
-    subprocess.run(cmd + (["-e", str(src)] if editable else [str(src)]), check=True, capture_output=True, text=True, timeout=300)
+    target = ["-e", str(src)] if editable else [str(src)]
+    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--no-deps"]
+    # Build with the environment's setuptools (no download); if it is too old to build on its
+    # own (setuptools < 70.1 without `wheel`), let pip fetch the build backend from PyPI.
+    built = subprocess.run(cmd + ["--no-build-isolation"] + target, capture_output=True, text=True, timeout=300)
+    if built.returncode != 0:
+        subprocess.run(cmd + target, check=True, capture_output=True, text=True, timeout=300)
     # the console script that installing lm-eval into this venv would create
     launcher = root / "venv" / "bin" / "lm_eval"
     launcher.write_text(f"#!{venv_python}\nimport sys\nfrom lm_eval.__main__ import cli_evaluate\nsys.exit(cli_evaluate())\n")
