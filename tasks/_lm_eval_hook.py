@@ -15,13 +15,10 @@ registers the paper's Hub-backed tasks. Only the standard library is imported he
 
 from __future__ import annotations
 
-import functools
-import importlib.abc
-import importlib.util
-import inspect
 import os
 import sys
-from pathlib import Path
+
+# Start-up runs only install(); everything heavier is imported when lm-eval is.
 
 ENTRY_POINT_GROUP = "lm_eval.tasks"
 TARGET_MODULE = "lm_eval.tasks.manager"
@@ -31,7 +28,9 @@ _PATCHED = "_freq_unlearn_plugin_paths"
 
 def plugin_task_paths() -> list[str]:
     """Folders of every installed ``lm_eval.tasks`` entry point (deduplicated, in order)."""
+    import importlib.util
     from importlib.metadata import entry_points
+    from pathlib import Path
 
     paths: list[str] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -51,6 +50,8 @@ def plugin_task_paths() -> list[str]:
 
 def _reads_entry_points_itself(module) -> bool:
     """A later lm-eval that implements the entry-point group needs no help."""
+    from pathlib import Path
+
     try:
         source = Path(module.__file__).read_text(encoding="utf-8")
     except (OSError, TypeError):
@@ -59,6 +60,10 @@ def _reads_entry_points_itself(module) -> bool:
 
 
 def patch_task_manager(module) -> None:
+    import functools
+    import inspect
+    from pathlib import Path
+
     manager = getattr(module, "TaskManager", None)
     if manager is None or getattr(manager.__init__, _PATCHED, False) or _reads_entry_points_itself(module):
         return
@@ -83,9 +88,12 @@ def patch_task_manager(module) -> None:
     manager.__init__ = __init__
 
 
-class _PatchingLoader(importlib.abc.Loader):
+class _PatchingLoader:  # the importlib Loader protocol
     def __init__(self, wrapped):
         self.wrapped = wrapped
+
+    def __getattr__(self, name):  # get_source, get_resource_reader, ...: the real loader's
+        return getattr(self.wrapped, name)
 
     def create_module(self, spec):
         return self.wrapped.create_module(spec)
@@ -98,7 +106,7 @@ class _PatchingLoader(importlib.abc.Loader):
             print(f"freq_unlearn: lm-eval task hook skipped ({err})", file=sys.stderr)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:  # the importlib MetaPathFinder protocol
     def find_spec(self, fullname, path, target=None):
         if fullname != TARGET_MODULE:
             return None
