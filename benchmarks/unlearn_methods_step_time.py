@@ -1,17 +1,19 @@
 """Step time of each unlearning method's Trainer vs a plain PyTorch loop, and peak memory.
 
-For every method, two fresh processes train the same randomly initialised GPT-2 on the same
+For every method, two implementations train the same randomly initialised GPT-2 on the same
 paired forget/retain batches (same collator, same seeded sampler) for `--warmup` + `--steps`
-optimizer steps with AdamW, linear schedule and grad-norm clipping at 1.0:
+optimizer steps with fused AdamW, linear schedule and grad-norm clipping at 1.0:
   * trainer: the method's trainer from freq_unlearn.unlearn_methods (Trainer / TRL DPOTrainer),
     with its default per-step logging and the guard, no checkpoints, no in-run metrics;
   * plain:   a hand-written loop computing the same loss with the same pure loss functions.
 Step time is the median time between consecutive step starts after the warm-up (data loading,
-forward, backward, optimizer, logging included); plain and trainer runs alternate `--repeats`
-times in one process, so both see the same machine load. Peak memory: CUDA max allocated when on a GPU,
-else the process's peak RSS; NPO, RMU and IdkDPO hold a frozen second model, reported as well.
+forward, backward, optimizer, logging included); plain and trainer runs alternate (ABBA)
+`--repeats` times in one process. On a shared CPU machine use `--threads 1`: the clock is then
+the process's CPU time, which other processes' load does not inflate (`--clock wall` to override).
+Peak memory: a separate short run of each implementation in its own process; CUDA max
+allocated on a GPU, else the process's peak RSS. NPO, RMU and IdkDPO hold a frozen second model.
 
-    python benchmarks/unlearn_methods_step_time.py                 # ~2-4 min on 2 CPU cores
+    python benchmarks/unlearn_methods_step_time.py --threads 1     # ~10 min on 2 busy CPU cores
     python benchmarks/unlearn_methods_step_time.py --n-layer 12 --n-embd 768 --steps 50   # GPT-2 small
 Goal: trainer / plain <= 1.15 for every method.
 """
@@ -87,10 +89,10 @@ def run_trainer(method: str, model_dir: Path, args: argparse.Namespace, out: Pat
 
     class StepClock(TrainerCallback):
         def on_step_begin(self, a, state, control, **kw):
-            starts.append(time.perf_counter())
+            starts.append(clock(args))
 
         def on_train_end(self, a, state, control, **kw):
-            starts.append(time.perf_counter())
+            starts.append(clock(args))
 
     spec = get_method(method)
     extra = {"layer": args.n_layer // 2, "steering_coeff": 20.0, "alpha": 10.0} if method == "rmu" else {}
@@ -172,7 +174,7 @@ def run_plain(method: str, model_dir: Path, args: argparse.Namespace) -> list[fl
         for batch in loader:
             if step == total:
                 break
-            starts.append(time.perf_counter())
+            starts.append(clock(args))
             batch = to_dev(batch)
             if method == "idkdpo":
                 logp, _ = logp_of(model, batch)
@@ -208,8 +210,13 @@ def run_plain(method: str, model_dir: Path, args: argparse.Namespace) -> list[fl
             opt.zero_grad(set_to_none=True)
             _ = loss.item()  # the Trainer also syncs the loss to log it every step
             step += 1
-    starts.append(time.perf_counter())
+    starts.append(clock(args))
     return [b - a for a, b in zip(starts, starts[1:])][args.warmup :]
+
+
+def clock(args: argparse.Namespace) -> float:
+    """CPU time of this process (immune to other processes on a shared machine), or wall time."""
+    return time.process_time() if args.clock == "cpu" else time.perf_counter()
 
 
 class _Rows(dict):
@@ -231,9 +238,11 @@ def worker(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.impl == "both":
             plain, trainer = [], []
-            for i in range(args.repeats):
-                plain.append(statistics.median(run_plain(args.method, model_dir, args)))
-                trainer.append(statistics.median(run_trainer(args.method, model_dir, args, Path(tmp) / f"o{i}")))
+            for i in range(args.repeats):  # ABBA order: neither side always runs first
+                runs = [lambda: plain.append(statistics.median(run_plain(args.method, model_dir, args))),
+                        lambda: trainer.append(statistics.median(run_trainer(args.method, model_dir, args, Path(tmp) / f"o{i}")))]  # fmt: skip
+                for run in runs if i % 2 == 0 else runs[::-1]:
+                    run()
             print(json.dumps({"plain_s": statistics.median(plain), "trainer_s": statistics.median(trainer)}))
             return
         if args.impl == "trainer":
@@ -247,7 +256,7 @@ def measure(method: str, impl: str, model_dir: Path, args: argparse.Namespace, s
     cmd = [sys.executable, __file__, "--_worker", "--method", method, "--impl", impl, "--model-dir", str(model_dir),
            "--steps", str(steps), "--warmup", str(args.warmup), "--batch-size", str(args.batch_size),
            "--rows", str(args.rows), "--n-layer", str(args.n_layer), "--device", args.device,
-           "--threads", str(args.threads), "--repeats", str(args.repeats)]  # fmt: skip
+           "--threads", str(args.threads), "--repeats", str(args.repeats), "--clock", args.clock]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -266,12 +275,16 @@ def main() -> None:
     p.add_argument("--n-embd", type=int, default=256)
     p.add_argument("--device", default="cuda" if _cuda() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (0: torch's default)")
+    p.add_argument("--clock", choices=["cpu", "wall"], default=None,
+                   help="cpu: process CPU time per step (default on CPU with --threads 1: robust to other load); wall")
     p.add_argument("--repeats", type=int, default=2, help="alternate plain/trainer runs this many times; medians")
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--method", help=argparse.SUPPRESS)
     p.add_argument("--impl", help=argparse.SUPPRESS)
     p.add_argument("--model-dir", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.clock is None:
+        args.clock = "cpu" if args.device == "cpu" and args.threads == 1 else "wall"
     if args._worker:
         return worker(args)
 
@@ -280,7 +293,7 @@ def main() -> None:
         n_params = _count_params(model_dir)
         print(f"GPT-2 {args.n_layer} layers x {args.n_embd}, {n_params / 1e6:.2f}M parameters "
               f"({n_params * 4 / 2**20:.1f} MiB fp32); batch {args.batch_size}; device {args.device}; "
-              f"{args.warmup} warm-up + {args.steps} measured steps; {args.repeats} repeat(s)")  # fmt: skip
+              f"{args.warmup} warm-up + {args.steps} measured steps; {args.repeats} repeat(s); {args.clock} clock")  # fmt: skip
         mem_kind = "CUDA max allocated" if args.device.startswith("cuda") else "peak RSS"
         print(f"{'method':9} {'plain ms':>9} {'trainer ms':>10} {'ratio':>6} {'plain MiB':>10} {'trainer MiB':>11}  second model")
         for method in args.methods.split(","):
