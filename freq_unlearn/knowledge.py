@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from freq_unlearn import schema
-from freq_unlearn.tasks.metrics import contains_answer as _contains
-from freq_unlearn.tasks.metrics import normalize_answer as normalize  # noqa: F401  (re-export)
+from freq_unlearn.answers import contains_answer as _contains
+from freq_unlearn.answers import normalize_answer as normalize  # noqa: F401  (re-export)
 
 
 def contains_answer(continuation: str, answer: str) -> bool:
-    """The suite's normalized exact-contains (one definition: freq_unlearn.tasks.metrics)."""
+    """The suite's normalized exact-contains (freq_unlearn.answers)."""
     return bool(_contains(answer, continuation))
 
 

@@ -47,13 +47,13 @@ class WorldConfig:
 
     design: str = field(default="tiered", metadata={"help": f"one of {DESIGNS}"})
     people_per_tier: int = field(
-        default=64, metadata={"help": "forget candidates per count tier (per level in 'graded')"}
+        default=32, metadata={"help": "forget candidates per count tier (per level in 'graded')"}
     )
     high_copies: int = field(default=10, metadata={"help": "biographies per high-count person"})
     medium_copies: int = field(default=3, metadata={"help": "biographies per medium person"})
     graded_max: int = field(default=64, metadata={"help": "'graded': largest count (a power of 2)"})
-    n_retain: int = field(default=128, metadata={"help": "people whose QA is in the corpus"})
-    n_utility: int = field(default=64, metadata={"help": "hidden-QA people never unlearned"})
+    n_retain: int = field(default=64, metadata={"help": "people whose QA is in the corpus"})
+    n_utility: int = field(default=32, metadata={"help": "hidden-QA people never unlearned"})
     n_cities: int = field(default=60, metadata={"help": "size of the city pool"})
     n_distractors: int = field(default=4, metadata={"help": "wrong same-relation answers per fact"})
     docs_per_shard: int = field(default=1000, metadata={"help": "documents per corpus shard"})

@@ -81,7 +81,7 @@ def evaluate_model(
     from freq_unlearn.tasks import tasks_path
     from freq_unlearn.tasks.metrics import samples_from_results
 
-    manager = TaskManager(include_path=str(tasks_path()), include_defaults=False, metadata={"benchmark": benchmark})
+    manager = TaskManager(include_path=str(tasks_path()), include_defaults=False, metadata={"benchmark": benchmark, "pretrained": str(model_dir)})
     # simple_evaluate does not expand wildcards; match_tasks checks that every name exists.
     matched = manager.match_tasks(list(tasks))
     missing = sorted(set(tasks) - set(matched))
@@ -100,7 +100,7 @@ def evaluate_model(
         log_samples=True,
         task_manager=manager,
         bootstrap_iters=0,
-        metadata={"benchmark": benchmark},
+        metadata={"benchmark": benchmark, "pretrained": str(model_dir)},
     )
     if results is None:
         raise RuntimeError("lm-eval returned no results")

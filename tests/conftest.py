@@ -70,7 +70,7 @@ def tiny_model(tiny_world: Path) -> Path:
     from freq_unlearn.pretrain import PretrainConfig, pretrain
 
     key = _code_key("freq_unlearn/pretrain.py", "freq_unlearn/tokenizer.py", "freq_unlearn/knowledge.py",
-                    "freq_unlearn/knowledge_report.py", str(tiny_world), repr(TINY_PRETRAIN))
+                    "freq_unlearn/knowledge_report.py", str(tiny_world / "world.json"), repr(TINY_PRETRAIN))
     return _cached("model", key, lambda out: pretrain(tiny_world, out / "model", PretrainConfig(**TINY_PRETRAIN))) / "model"
 
 
@@ -85,7 +85,7 @@ def tiny_benchmark(tiny_world: Path, tmp_path_factory) -> Path:
         counts = count_facts([str(p) for p in world.corpus_files], world.facts_path, out / "counts.parquet")
         build_benchmark(world.facts_path, counts, out / "benchmark")
 
-    key = _code_key(str(tiny_world), *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "frequency_index").rglob("*.py")))
+    key = _code_key(str(tiny_world / "world.json"), *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "frequency_index").rglob("*.py")))
     return _cached("benchmark", key, build) / "benchmark"
 
 

@@ -8,29 +8,21 @@ Per split, means over items of:
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from freq_unlearn.answers import contains_answer
 from freq_unlearn.schema import QA_PROMPT
 
 from .data import encode_qa, pad_examples
 from .logprobs import sequence_logprobs
 
-_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
-
-
-def normalize(text: str) -> str:
-    """Lower-case, drop punctuation, collapse white space."""
-    return " ".join(_PUNCT.sub(" ", text.lower()).split())
-
 
 def exact_contains(continuation: str, answer: str) -> bool:
-    cont = " " + normalize(continuation.split("\n")[0]) + " "
-    return (" " + normalize(answer) + " ") in cont
+    """The suite's exact-contains (freq_unlearn.answers) on the continuation's first line."""
+    return contains_answer(answer, continuation.split("\n")[0])
 
 
 @torch.no_grad()
