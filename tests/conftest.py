@@ -24,13 +24,11 @@ import pytest
 from filelock import FileLock
 
 from local_hub import local_hub_fixture  # noqa: E402  (tests/ is on sys.path: no __init__.py)
+from tiny_settings import TINY_PRETRAIN, TINY_WORLD  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".pytest_cache" / "freq_unlearn"
 
-# A world small enough to pre-train in seconds, with every group present (= `demo --quick`).
-TINY_WORLD = dict(design="tiered", people_per_tier=16, n_retain=32, n_utility=16, n_cities=20, seed=0)
-TINY_PRETRAIN = dict(size="tiny", seed=0)  # the preset as the quick demo uses it
 
 
 def _code_key(*parts: str) -> str:

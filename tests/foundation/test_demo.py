@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TINY_PRETRAIN, TINY_WORLD
+from tiny_settings import TINY_PRETRAIN, TINY_WORLD
 
 from freq_unlearn.demo import PRESETS, run_demo
 from freq_unlearn.errors import UserError

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import make_checkpoint
+from lb_helpers import make_checkpoint
 from filelock import FileLock
 
 from freq_unlearn.cli import main as cli

@@ -4,7 +4,7 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import fake_result
+from lb_helpers import fake_result
 
 from freq_unlearn.leaderboard.export import export
 

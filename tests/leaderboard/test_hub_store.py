@@ -14,7 +14,7 @@ CODE = r"""
 import json, sys
 from pathlib import Path
 sys.path.insert(0, HERE)
-from conftest import fake_result
+from lb_helpers import fake_result
 from huggingface_hub import HfApi
 from freq_unlearn.leaderboard.store import DuplicateSubmission, TamperedResult, open_store
 from freq_unlearn.leaderboard import checkpoint as ckpt

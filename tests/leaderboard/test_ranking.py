@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import fake_result
+from lb_helpers import fake_result
 
 from freq_unlearn.leaderboard.headline import forget_score, headline_score, utility_score
 from freq_unlearn.leaderboard.ranking import COLUMN_NAMES, filter_rows, format_table, rank, sort_rows

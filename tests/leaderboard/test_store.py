@@ -5,7 +5,7 @@ import multiprocessing as mp
 from pathlib import Path
 
 import pytest
-from conftest import fake_result
+from lb_helpers import fake_result
 
 from freq_unlearn.leaderboard.store import (
     DuplicateSubmission,

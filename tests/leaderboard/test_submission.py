@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_record
+from lb_helpers import run_record
 
 from freq_unlearn.leaderboard.submission import (
     SubmissionError,

@@ -1,0 +1,124 @@
+"""Helpers and fixtures for the leaderboard tests: tiny real checkpoints and result objects.
+
+The unit tests build a 2-layer GPT-2 with a word-level tokenizer in a few hundred ms; the
+end-to-end test uses the shared ``tiny_model`` / ``tiny_benchmark`` fixtures instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+WORDS = "the a of is in was who what where when did work born study city company university".split()
+
+
+def make_checkpoint(folder: Path, seed: int = 0, n_layer: int = 2, run_record: dict[str, Any] | None = None) -> Path:
+    """A real GPT-2 checkpoint (safetensors) + fast tokenizer + optional run record."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    vocab = {tok: i for i, tok in enumerate(["<unk>", "<eos>", *WORDS])}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<eos>", pad_token="<eos>")
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=len(vocab), n_embd=16, n_layer=n_layer, n_head=2, n_positions=64,
+                        bos_token_id=1, eos_token_id=1)
+    model = GPT2LMHeadModel(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    fast.save_pretrained(folder)
+    if run_record is not None:
+        (folder / "run_record.json").write_text(json.dumps(run_record))
+    return folder
+
+
+def run_record(method: str = "ga", seed: int = 0, base_model: str = "base", **extra: Any) -> dict[str, Any]:
+    record = {
+        "schema": "freq_unlearn.run_record/1",
+        "method": method,
+        "base_model": base_model,
+        "benchmark": "bench",
+        "forget_split": "forget_high",
+        "retain_split": "retain",
+        "forget_count_range": None,
+        "hyperparameters": {"lr": 1e-4, "steps": 5},
+        "seed": seed,
+        "lora": None,
+        "device": "cpu",
+        "wall_time_s": 3.5,
+        "library_version": "0.1.0",
+        "steps": [],
+        "evaluations": [],
+        "status": "completed",
+        "hub_id": None,
+    }
+    record.update(extra)
+    return record
+
+
+def fake_result(method: str, sid: str, headline: float | None, gen_high: float = 0.5, seeds: int = 1) -> dict[str, Any]:
+    """A result object shaped like scoring's output (for store/ranking/page tests)."""
+    metrics: dict[str, Any] = {}
+
+    def put(name: str, value: float | None) -> None:
+        if value is not None:
+            metrics[name] = {"value": value, "ci_low": value - 0.05, "ci_high": value + 0.05, "n_seeds": seeds}
+
+    put("headline", headline)
+    put("forget_score", headline)
+    put("utility_score", 0.95)
+    for view in ("gen", "prob"):
+        for b, v in (("low", 0.1), ("medium", 0.3), ("high", gen_high)):
+            put(f"retention_{view}/{b}", v)
+    put("frequency_gap_gen", gen_high - 0.1)
+    put("retention_gen/retain", 0.97)
+    put("ppl_ratio", 1.1)
+    items = [
+        {"seed": 0, "fact_id": f"p{i}/employer", "stratum": b, "count": c,
+         "known_gen": True, "kept_gen": (i % 10) < 10 * v, "known_prob": i % 3 != 0, "kept_prob": (i % 10) < 10 * v}
+        for i, (b, c, v) in enumerate([("low", 1, 0.1), ("medium", 4, 0.3), ("high", 20, gen_high)] * 8)
+    ]
+    return {
+        "items": items,
+        "submission_id": sid,
+        "method": method,
+        "submission": {"forget_split": "forget_high", "compute": {"gpu_hours": 0.0}},
+        "submitted_time": "2026-11-28T05:00:00Z",
+        "seeds": list(range(seeds)),
+        "metrics": metrics,
+        "per_seed": [],
+    }
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by playwright (``playwright install`` cannot download here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def checkpoint_factory(tmp_path: Path):
+    counter = {"n": 0}
+
+    def factory(**kwargs: Any) -> Path:
+        counter["n"] += 1
+        return make_checkpoint(tmp_path / f"ckpt{counter['n']}", **kwargs)
+
+    return factory
