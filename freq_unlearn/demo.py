@@ -283,4 +283,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--preset", choices=list(PRESETS), default="default",
                    help="default: 3 model sizes, 7 methods; paper: the paper's scale (GPUs)")
     p.add_argument("--seed", type=int, default=0, help="seed of the world and pre-training")
+    p.set_defaults(preset="default")  # --quick and --preset share the destination
     p.set_defaults(func=lambda args: (run_demo(args.out, args.preset, args.seed), 0)[1])

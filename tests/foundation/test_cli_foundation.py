@@ -50,3 +50,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert (tmp_path / "x" / "f").read_text() == "keep"
     result = _run("pretrain", "--world", str(tmp_path / "x"), "--out", str(tmp_path / "m"))
     assert result.returncode == 2 and "world.json is missing" in result.stderr
+
+
+def test_demo_flags_choose_the_preset() -> None:
+    from freq_unlearn.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["demo", "--out", "x"]).preset == "default"
+    assert parser.parse_args(["demo", "--out", "x", "--quick"]).preset == "quick"
+    assert parser.parse_args(["demo", "--out", "x", "--preset", "paper"]).preset == "paper"
