@@ -8,6 +8,7 @@ so that pytest-xdist workers build each only once.
 from __future__ import annotations
 
 import os
+import sys
 
 # Set before anything imports huggingface_hub: its constants are read once at import.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -15,6 +16,9 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["TRANSFORMERS_NO_ADVISORY_WARNINGS"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Console scripts of the environment under test (freq-unlearn, lm_eval, datatrove's launchers)
+# sit beside its interpreter; the suite may run as `.venv/bin/python -m pytest` without activation.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 import hashlib
 from pathlib import Path
