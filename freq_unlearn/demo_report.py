@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 STRATA = ("low", "medium", "high")
 VIEWS = ("gen", "prob")
 VIEW_NAMES = {"gen": "generation (exact-contains)", "prob": "probability (multiple choice)"}
+COLORS = {"low": "#55A868", "medium": "#DD8452", "high": "#C44E52"}
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -66,6 +67,7 @@ class Analysis:
         self.methods = {size: list(p.methods if size == p.main_size else p.sweep_methods) for size in self.sizes}
         self.columns: dict[tuple[str, str], dict[str, list]] = {}
         self.utility: dict[tuple[str, str], dict[str, Any]] = {}
+        self._reports: dict[tuple[str, str], dict[str, Any]] = {}
         self.per_run: list[dict[str, Any]] = []
         for size in self.sizes:
             for method in self.methods[size]:
@@ -97,10 +99,11 @@ class Analysis:
         self.utility[(size, method)] = {k: sum((r[k] for r in retain_runs), []) for k in retain_runs[0]}
 
     def report(self, size: str, method: str) -> dict[str, Any]:
-        return self.m.unlearning_report(self.columns[(size, method)], n_boot=500, seed=0)
-
-    def utility_report(self, size: str, method: str) -> dict[str, Any]:
-        return self.m.retention(self.utility[(size, method)], n_boot=500, seed=0)
+        """The aggregates of one (size, method), computed once: they bootstrap every statistic."""
+        key = (size, method)
+        if key not in self._reports:
+            self._reports[key] = self.m.unlearning_report(self.columns[key], n_boot=500, seed=0)
+        return self._reports[key]
 
     def fisher(self, size: str, method: str, view: str) -> dict[str, float]:
         """High vs low: per-item still-known among items known before, pooled over seeds."""
@@ -185,7 +188,6 @@ def plot_retention(analysis: Analysis, size: str, path: Path) -> None:
     methods = analysis.methods[size]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     width = 0.8 / len(STRATA)
-    colors = {"low": "#55A868", "medium": "#DD8452", "high": "#C44E52"}
     for ax, view in zip(axes, VIEWS):
         for j, stratum in enumerate(STRATA):
             vals, errs = [], [[], []]
@@ -197,7 +199,7 @@ def plot_retention(analysis: Analysis, size: str, path: Path) -> None:
                 errs[0].append(0 if math.isnan(lo) else max(0.0, v - lo))
                 errs[1].append(0 if math.isnan(hi) else max(0.0, hi - v))
             x = np.arange(len(methods)) + (j - 1) * width
-            ax.bar(x, vals, width, yerr=errs, capsize=2, label=f"forget_{stratum}", color=colors[stratum])
+            ax.bar(x, vals, width, yerr=errs, capsize=2, label=f"forget_{stratum}", color=COLORS[stratum])
         ax.set_xticks(np.arange(len(methods)), methods)
         ax.set_title(f"{VIEW_NAMES[view]} view")
         ax.set_ylim(0, 1.05)
@@ -237,7 +239,7 @@ def plot_views_by_size(analysis: Analysis, path: Path) -> None:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     runs = analysis.per_run
-    for stratum, color in zip(STRATA, ("#55A868", "#DD8452", "#C44E52")):
+    for stratum in STRATA:
         for ax, key in zip(axes, ("disagreement", "misalignment")):
             xs, ys = [], []
             for size in analysis.sizes:
@@ -246,7 +248,7 @@ def plot_views_by_size(analysis: Analysis, path: Path) -> None:
                 if vals:
                     xs.append(analysis.params[size])
                     ys.append(float(np.mean(vals)))
-            ax.plot(xs, ys, marker="o", color=color, label=f"forget_{stratum}")
+            ax.plot(xs, ys, marker="o", color=COLORS[stratum], label=f"forget_{stratum}")
     for ax, title in zip(axes, ("disagreement (share of items the two views judge differently)",
                                 "misalignment (retention prob - retention gen)")):
         ax.set_xscale("log")
@@ -263,8 +265,8 @@ def plot_prob_vs_gen(analysis: Analysis, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
     markers = dict(zip(analysis.sizes, "os^Dv"))
     for r in analysis.per_run:
-        color = {"low": "#55A868", "medium": "#DD8452", "high": "#C44E52"}[r["stratum"]]
-        ax.scatter(r["retention_gen"], r["retention_prob"], marker=markers[r["size"]], color=color, alpha=0.6, s=18)
+        ax.scatter(r["retention_gen"], r["retention_prob"], marker=markers[r["size"]], color=COLORS[r["stratum"]],
+                   alpha=0.6, s=18)
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     ax.set_xlabel("retention, generation view")
     ax.set_ylabel("retention, probability view")
@@ -281,10 +283,11 @@ def plot_tradeoff(demo: "Demo", analysis: Analysis, size: str, path: Path) -> No
     rows = math.ceil(len(methods) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
     for ax, method in zip(axes.flat, methods):
-        for stratum, color in zip(STRATA, ("#55A868", "#DD8452", "#C44E52")):
-            c = tradeoff_curves(demo, size, method)[stratum]
+        curves = tradeoff_curves(demo, size, method)  # reads the run records once per method
+        for stratum in STRATA:
+            c = curves[stratum]
             if c:
-                ax.plot([r for _, r, _ in c], [f for _, _, f in c], marker=".", color=color, label=stratum)
+                ax.plot([r for _, r, _ in c], [f for _, _, f in c], marker=".", color=COLORS[stratum], label=stratum)
         ax.set_title(method, fontsize=9)
         ax.invert_xaxis()
         ax.set_xlabel("retain accuracy", fontsize=8)

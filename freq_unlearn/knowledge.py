@@ -12,7 +12,6 @@ from typing import Sequence
 
 from freq_unlearn import schema
 from freq_unlearn.answers import contains_answer as _contains
-from freq_unlearn.answers import normalize_answer as normalize  # noqa: F401  (re-export)
 
 
 def contains_answer(continuation: str, answer: str) -> bool:

@@ -260,9 +260,8 @@ def _content_hash(files: dict[str, str]) -> str:
     return _sha256(json.dumps(files, sort_keys=True).encode())
 
 
-def world_files(config: WorldConfig) -> dict[str, bytes]:
+def world_files(config: WorldConfig, people: list[Person]) -> dict[str, bytes]:
     """All files of the world except world.json, as relative path -> bytes."""
-    people = make_people(config)
     docs = make_documents(config, people)
     files: dict[str, bytes] = {}
     for s in range(0, len(docs), config.docs_per_shard):
@@ -272,8 +271,7 @@ def world_files(config: WorldConfig) -> dict[str, bytes]:
     return files
 
 
-def summary(config: WorldConfig) -> dict[str, Any]:
-    people = make_people(config)
+def summary(people: list[Person]) -> dict[str, Any]:
     by_group: dict[str, dict[str, int]] = {}
     for p in people:
         g = by_group.setdefault(p.group, {"people": 0, "documents": 0})
@@ -285,13 +283,14 @@ def summary(config: WorldConfig) -> dict[str, Any]:
 
 def generate_world(out: Path, config: WorldConfig, overwrite: bool = False) -> Path:
     """Write a world folder (see freq_unlearn.schema) and return its path."""
-    files = world_files(config)
+    people = make_people(config)
+    files = world_files(config, people)
     hashes = {path: _sha256(data) for path, data in sorted(files.items())}
     meta = {
         "format": WORLD_FORMAT,
         "config": asdict(config),
         "seed": config.seed,
-        "summary": summary(config),
+        "summary": summary(people),
         "files": hashes,
         "content_hash": _content_hash(hashes),
         "generator": f"freq-unlearn {__version__}",

@@ -24,15 +24,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
+
+from freq_unlearn.fsutil import atomic_write_text
 
 RESULT_SCHEMA = "freq_unlearn.leaderboard_result/1"
 REQUEST_SCHEMA = "freq_unlearn.leaderboard_request/1"
@@ -86,21 +86,6 @@ def slug(text: str, max_chars: int = 60) -> str:
     """A file-system-safe folder name for a method (display names stay in the JSON)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "method"
     return cleaned[:max_chars]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class Store:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any, ClassVar
 
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
+
+from freq_unlearn.fsutil import atomic_write_text
 
 from .data import PairedCollator, PairedQADataset, QAEvalSet
 from .evaluation import qa_metrics
@@ -238,10 +239,7 @@ class UnlearnMixin:
         """Write our model card (set by the caller) instead of the Trainer's generic one."""
         if self.model_card_text is None or not self.is_world_process_zero():
             return
-        path = Path(self.args.output_dir, "README.md")
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.model_card_text, encoding="utf-8")
-        os.replace(tmp, path)  # never a half-written card
+        atomic_write_text(Path(self.args.output_dir, "README.md"), self.model_card_text)
 
 
 class UnlearnTrainer(UnlearnMixin, Trainer):

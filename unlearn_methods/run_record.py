@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from freq_unlearn.fsutil import atomic_write_text
 
 SCHEMA = "freq_unlearn.run_record/1"
 RUN_RECORD_FILE = "run_record.json"
@@ -125,14 +126,7 @@ class RunRecord:
         path = Path(path)
         if path.is_dir():
             path = path / RUN_RECORD_FILE
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.to_json() + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, self.to_json() + "\n")
         return path
 
     # ---- validation ----------------------------------------------------------------------------

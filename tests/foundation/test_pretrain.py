@@ -10,9 +10,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
 from freq_unlearn import schema
+from freq_unlearn.answers import normalize_answer as normalize
 from freq_unlearn.errors import UserError
-from freq_unlearn.knowledge import contains_answer, greedy_answers, normalize
-from freq_unlearn.pretrain import PRESETS, PretrainConfig, build_model, pretrain
+from freq_unlearn.knowledge import contains_answer, greedy_answers
+from freq_unlearn.pretrain import PretrainConfig, build_model, pretrain
 
 
 def test_tiny_model_loads_and_knows_its_retain_qa(tiny_model: Path) -> None:
