@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from freq_unlearn.tasks import DEFAULT_TASKS_DIR, contract
+from freq_unlearn.core import schema
+from freq_unlearn.tasks import DEFAULT_TASKS_DIR
 from freq_unlearn.tasks.benchmark_io import load_split, resolve_source
 from freq_unlearn.tasks.metrics import generation_scores, probability_scores
 from freq_unlearn.tasks.utils import DEFAULT_NUM_CHOICES, answer_length, doc_to_target, doc_to_text, probe_requests
@@ -41,7 +42,7 @@ def random_tiny_model(out: Path, benchmark: str) -> Path:
 
     torch.manual_seed(0)
     texts = []
-    for split in contract.BENCHMARK_SPLITS:
+    for split in schema.BENCHMARK_SPLITS:
         ds = load_split(benchmark, split)
         texts += [f"{doc_to_text(d)} {d['answer']} " + " ".join(d["distractors"]) for d in ds]
     tok = Tokenizer(models.BPE())
@@ -110,14 +111,14 @@ def run_direct(model_dir: str, benchmark: str, batch_size: int) -> dict[str, dic
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    docs = {split: list(load_split(benchmark, split)) for split in contract.BENCHMARK_SPLITS}
-    prompts = [doc_to_text(d) for split in contract.BENCHMARK_SPLITS for d in docs[split]]
+    docs = {split: list(load_split(benchmark, split)) for split in schema.BENCHMARK_SPLITS}
+    prompts = [doc_to_text(d) for split in schema.BENCHMARK_SPLITS for d in docs[split]]
     continuations = iter(direct_generate(model, tokenizer, prompts, batch_size))
-    pairs = [p for split in contract.BENCHMARK_SPLITS for d in docs[split] for p in probe_requests(d, doc_to_text(d), DEFAULT_NUM_CHOICES)]
+    pairs = [p for split in schema.BENCHMARK_SPLITS for d in docs[split] for p in probe_requests(d, doc_to_text(d), DEFAULT_NUM_CHOICES)]
     lls = iter(direct_loglikelihood(model, tokenizer, pairs, batch_size))
 
     results: dict[str, dict[str, float]] = {}
-    for split in contract.BENCHMARK_SPLITS:
+    for split in schema.BENCHMARK_SPLITS:
         gen_items, ll_items = [], []
         for d in docs[split]:
             gen_items.append(generation_scores(str(d["answer"]), next(continuations)))
@@ -181,7 +182,7 @@ def main() -> int:
         t0 = time.perf_counter()
         TaskManager()  # what the CLI adds: indexing lm-eval's own tasks (+ ours, via the hook)
         t_index = time.perf_counter() - t0
-        items = sum(len(load_split(benchmark, s)) for s in contract.BENCHMARK_SPLITS)
+        items = sum(len(load_split(benchmark, s)) for s in schema.BENCHMARK_SPLITS)
 
     worst = 0.0
     for task, metrics in sorted(direct.items()):

@@ -52,7 +52,7 @@ def make_model_dir(root: Path, n_layer: int, n_embd: int, seed: int = 0) -> Path
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-    from freq_unlearn.schema import QA_PROMPT, REFUSAL
+    from freq_unlearn.core.schema import QA_PROMPT, REFUSAL
 
     rows = make_rows(512, 0)
     texts = [QA_PROMPT.format(question=q) + " " + a for q, a in zip(rows["question"], rows["answer"])] + [REFUSAL]
@@ -116,7 +116,7 @@ def run_plain(method: str, model_dir: Path, args: argparse.Namespace) -> list[fl
     import torch.nn.functional as F
     from transformers import AutoModelForCausalLM, AutoTokenizer, get_linear_schedule_with_warmup
 
-    from freq_unlearn.schema import REFUSAL
+    from freq_unlearn.core.schema import REFUSAL
     from freq_unlearn.unlearn_methods.data import PairedCollator, PairedQADataset, encode_qa, pad_examples
     from freq_unlearn.unlearn_methods.ga import ga_loss
     from freq_unlearn.unlearn_methods.idk import idk_loss

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from freq_unlearn import __version__
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 __all__ = ["UserError", "build_parser", "main"]
 

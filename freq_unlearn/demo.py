@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from freq_unlearn.errors import UserError
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import atomic_write_text
 
 ALL_METHODS = ("ga", "graddiff", "npo", "simnpo", "idk", "idkdpo", "rmu")
 STRATA = ("low", "medium", "high")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
     from freq_unlearn.demo import Demo

@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from freq_unlearn import schema
-from freq_unlearn.answers import contains_answer as _contains
+from freq_unlearn.core import schema
+from freq_unlearn.core.answers import contains_answer as _contains
 
 
 def contains_answer(continuation: str, answer: str) -> bool:

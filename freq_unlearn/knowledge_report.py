@@ -8,8 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from freq_unlearn import schema
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core import schema
+from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.knowledge import score_facts
 
 GROUP_ORDER = (schema.GROUP_RETAIN, schema.GROUP_HIGH, schema.GROUP_MEDIUM, schema.GROUP_LOW,

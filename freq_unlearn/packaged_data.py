@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from freq_unlearn import schema
+from freq_unlearn.core import schema
 
 ITEMS_PER_SPLIT = 40
 SELECTION_SEED = "freq-unlearn-packaged-v1"

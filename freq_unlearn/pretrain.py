@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn import __version__
-from freq_unlearn.errors import UserError
-from freq_unlearn.fsutil import atomic_write_text, check_output_dir
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import atomic_write_text, check_output_dir
 from freq_unlearn.world import World, load_world
 
 ARCHITECTURES = ("gpt2", "llama")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from freq_unlearn import schema, world_text
+from freq_unlearn import world_text
+from freq_unlearn.core import schema
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"

@@ -31,9 +31,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from freq_unlearn import __version__, schema, world_text
-from freq_unlearn.errors import UserError
-from freq_unlearn.fsutil import prepare_output_dir
+from freq_unlearn import __version__, world_text
+from freq_unlearn.core import schema
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import prepare_output_dir
 
 WORLD_FORMAT = "freq_unlearn.world/1"
 DESIGNS = ("paper", "tiered", "graded")

@@ -7,7 +7,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from freq_unlearn import schema
-from freq_unlearn.errors import UserError
-from freq_unlearn.fsutil import prepare_output_dir
+from freq_unlearn.core import schema
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import prepare_output_dir
 
 from .facts import load_facts
 

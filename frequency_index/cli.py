@@ -76,7 +76,7 @@ def register(subparsers) -> None:
 
 
 def run_count(args: argparse.Namespace) -> int:
-    from freq_unlearn.errors import UserError
+    from freq_unlearn.core.errors import UserError
 
     from .counting import count_facts
 
@@ -109,7 +109,7 @@ def run_count(args: argparse.Namespace) -> int:
 def _read_ids(path: Path | None) -> list[str] | None:
     if path is None:
         return None
-    from freq_unlearn.errors import UserError
+    from freq_unlearn.core.errors import UserError
 
     if not path.is_file():
         raise UserError(f"{path}: id file not found")

@@ -12,7 +12,7 @@ and record it in a per-task rejects file that the merge adds to the provenance.
 
 from __future__ import annotations
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 import json
 import os

@@ -7,7 +7,7 @@ are complete (temp name in the same folder, then ``os.replace``).
 
 from __future__ import annotations
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 import contextlib
 import hashlib

@@ -8,7 +8,7 @@ subject_aliases, object_aliases (lists of extra surface forms counted as the sam
 
 from __future__ import annotations
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 import json
 from dataclasses import dataclass, field

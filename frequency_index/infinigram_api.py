@@ -17,7 +17,7 @@ import time
 
 import pandas as pd
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 from .matching import build_term_index
 

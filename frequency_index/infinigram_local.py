@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 from .corpus import iter_documents, resolve_corpus
 from .matching import TermIndex, build_term_index, is_word_char

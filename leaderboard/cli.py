@@ -83,7 +83,7 @@ def _user_errors():
     """Map the leaderboard's own error types to the CLI's one-line UserError."""
     import contextlib
 
-    from freq_unlearn.errors import UserError
+    from freq_unlearn.core.errors import UserError
     from freq_unlearn.leaderboard.checkpoint import CheckpointError
     from freq_unlearn.leaderboard.store import StoreError
     from freq_unlearn.leaderboard.submission import SubmissionError
@@ -138,7 +138,7 @@ def _list(args: argparse.Namespace) -> int:
     try:
         rows = sort_rows(filter_rows(rows, args.search), args.sort, descending=not args.ascending)
     except KeyError as err:
-        from freq_unlearn.errors import UserError
+        from freq_unlearn.core.errors import UserError
 
         raise UserError(str(err.args[0])) from None
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m freq_unlearn.leaderboard ACTION ...`: this subcommand alone."""
     import sys
 
-    from freq_unlearn.errors import UserError
+    from freq_unlearn.core.errors import UserError
 
     parser = argparse.ArgumentParser(prog="freq-unlearn")
     register(parser.add_subparsers(dest="command"))

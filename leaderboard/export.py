@@ -20,7 +20,7 @@ from typing import Any
 
 from freq_unlearn.leaderboard import plots
 from freq_unlearn.leaderboard.ranking import COLUMNS, format_table, rank
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.fsutil import atomic_write_text
 
 SCRIPT = """
 (function () {

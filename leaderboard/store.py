@@ -32,7 +32,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.fsutil import atomic_write_text
 
 RESULT_SCHEMA = "freq_unlearn.leaderboard_result/1"
 REQUEST_SCHEMA = "freq_unlearn.leaderboard_request/1"

@@ -15,7 +15,7 @@ from typing import Any
 
 from freq_unlearn.leaderboard import checkpoint as ckpt
 from freq_unlearn.leaderboard import scoring
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.leaderboard.store import Store
 from freq_unlearn.leaderboard.submission import Submission, submission_id
 

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from freq_unlearn.tasks.contract import BENCHMARK_SPLITS, PAPER_SPLITS, STRATA, stratum_of_split
+from freq_unlearn.core.schema import BENCHMARK_SPLITS, PAPER_SPLITS, STRATA, stratum_of_split
 
 TASKS_DIR = Path(__file__).resolve().parent
 VERSION = "1.0"

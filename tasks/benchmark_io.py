@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from freq_unlearn.tasks.contract import (
+from freq_unlearn.core.schema import (
     BENCHMARK_COLUMNS,
     PAPER_COLUMNS,
     stratum_of_split,

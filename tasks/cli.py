@@ -21,7 +21,7 @@ def _tasks_path(args: argparse.Namespace) -> int:
 
 def _tasks_check(args: argparse.Namespace) -> int:
     from freq_unlearn.tasks.benchmark_io import BenchmarkError, load_split, resolve_source
-    from freq_unlearn.tasks.contract import BENCHMARK_SPLITS
+    from freq_unlearn.core.schema import BENCHMARK_SPLITS
 
     source = resolve_source(args.benchmark)
     try:

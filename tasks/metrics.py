@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,46 +41,15 @@ from typing import Any
 
 import numpy as np
 
-from freq_unlearn.tasks.contract import STRATA
+from freq_unlearn.core.answers import contains_answer, rouge_l_recall
+from freq_unlearn.core.schema import STRATA
 
 # --------------------------------------------------------------------------- per item
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """Lowercase, drop punctuation and articles, collapse whitespace (SQuAD's normalization)."""
-    text = text.lower().translate(_PUNCT)
-    text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
-
-
-def contains_answer(gold: str, continuation: str) -> float:
-    """1.0 when the normalized gold answer occurs as whole words in the normalized continuation."""
-    target = normalize_answer(gold)
-    if not target:
-        return 0.0
-    return float(f" {target} " in f" {normalize_answer(continuation)} ")
-
-
-_ROUGE_SCORER = None
-
-
-def rouge_l_recall(gold: str, continuation: str) -> float:
-    """ROUGE-L recall of the gold answer against the continuation (rouge_score, no stemming)."""
-    global _ROUGE_SCORER
-    if _ROUGE_SCORER is None:
-        from rouge_score import rouge_scorer
-
-        _ROUGE_SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
-    return float(_ROUGE_SCORER.score(target=gold, prediction=continuation)["rougeL"].recall)
-
 
 def generation_scores(gold: str, continuation: str) -> dict[str, float]:
     return {
         "rougeL_recall": rouge_l_recall(gold, continuation),
-        "contains": contains_answer(gold, continuation),
+        "contains": float(contains_answer(gold, continuation)),
     }
 
 

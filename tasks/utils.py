@@ -21,7 +21,7 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
 from freq_unlearn.tasks.benchmark_io import load_paper_split, load_split, resolve_source
-from freq_unlearn.tasks.contract import QA_PROMPT
+from freq_unlearn.core.schema import QA_PROMPT
 from freq_unlearn.tasks.metrics import generation_scores, probability_scores
 
 # dataset_kwargs keys carry a prefix: lm-eval passes metadata and dataset_kwargs as one set

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.fsutil import atomic_write_text
 
 from .data import PairedCollator, PairedQADataset, QAEvalSet
 from .evaluation import qa_metrics
@@ -287,7 +287,7 @@ class UnlearnTrainer(UnlearnMixin, Trainer):
     @classmethod
     def build_train_dataset(cls, tokenizer: Any, forget: Any, retain: Any | None, args: UnlearnConfig) -> Any:
         """Paired forget/retain examples; the retain half is dropped when retain_weight is 0."""
-        from freq_unlearn.schema import REFUSAL
+        from freq_unlearn.core.schema import REFUSAL
 
         answers = [REFUSAL] * len(forget) if cls.forget_target == "refusal" else None
         use_retain = retain if args.retain_weight > 0 else None

@@ -73,7 +73,7 @@ def parse_settings(method: str, argv: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from freq_unlearn.errors import UserError
+    from freq_unlearn.core.errors import UserError
 
     if args.list_settings:
         from transformers import HfArgumentParser
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m freq_unlearn.unlearn_methods ...`: this subcommand alone (used under `accelerate launch`)."""
     import sys
 
-    from freq_unlearn.errors import UserError
+    from freq_unlearn.core.errors import UserError
 
     parser = argparse.ArgumentParser(prog="freq-unlearn")
     register(parser.add_subparsers(dest="command"))

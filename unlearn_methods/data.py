@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from freq_unlearn.errors import UserError
-from freq_unlearn.schema import QA_PROMPT, RETAIN_SPLIT
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.schema import QA_PROMPT, RETAIN_SPLIT
 
 IGNORE_INDEX = -100
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from freq_unlearn.answers import contains_answer
-from freq_unlearn.schema import QA_PROMPT
+from freq_unlearn.core.answers import contains_answer
+from freq_unlearn.core.schema import QA_PROMPT
 
 from .data import encode_qa, pad_examples
 from .logprobs import sequence_logprobs

@@ -17,7 +17,7 @@ from typing import Any
 
 from trl import DPOConfig, DPOTrainer
 
-from freq_unlearn.schema import QA_PROMPT, REFUSAL
+from freq_unlearn.core.schema import QA_PROMPT, REFUSAL
 
 from .base import UnlearnConfig, UnlearnMixin
 from .data import QAEvalSet

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from freq_unlearn.fsutil import atomic_write_text
+from freq_unlearn.core.fsutil import atomic_write_text
 
 SCHEMA = "freq_unlearn.run_record/1"
 RUN_RECORD_FILE = "run_record.json"

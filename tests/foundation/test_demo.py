@@ -15,7 +15,7 @@ import pytest
 from tiny_settings import TINY_PRETRAIN, TINY_WORLD
 
 from freq_unlearn.demo import PRESETS, run_demo
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.world import load_world
 
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
-from freq_unlearn import schema
-from freq_unlearn.answers import normalize_answer as normalize
-from freq_unlearn.errors import UserError
+from freq_unlearn.core import schema
+from freq_unlearn.core.answers import normalize_answer as normalize
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.knowledge import contains_answer, greedy_answers
 from freq_unlearn.pretrain import PretrainConfig, build_model, pretrain
 

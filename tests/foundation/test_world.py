@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from freq_unlearn import schema
-from freq_unlearn.errors import UserError
+from freq_unlearn.core import schema
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.world import WorldConfig, generate_world, load_world
 
 SMALL = dict(people_per_tier=6, n_retain=8, n_utility=4, n_cities=12, docs_per_shard=50)

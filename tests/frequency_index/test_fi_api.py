@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from fi_api_server import LocalInfiniGramAPI
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.frequency_index import count_facts, read_provenance
 from freq_unlearn.frequency_index.infinigram_api import InfiniGramAPI
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from fi_helpers import write_jsonl_gz
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.frequency_index import count_facts, read_provenance
 
 FACTS = pd.DataFrame([{"fact_id": "f1", "subject": "Ivo Brand", "object": "Lisbon"}])

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from freq_unlearn import schema
-from freq_unlearn.errors import UserError
+from freq_unlearn.core import schema
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.frequency_index import build_benchmark, count_facts
 from freq_unlearn.frequency_index.benchmark import assign_strata, cut_points
 

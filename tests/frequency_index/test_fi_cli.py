@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from datasets import load_dataset
 
-from freq_unlearn import schema
-from freq_unlearn.errors import UserError
+from freq_unlearn.core import schema
+from freq_unlearn.core.errors import UserError
 from freq_unlearn.frequency_index.cli import register
 
 

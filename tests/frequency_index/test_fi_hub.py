@@ -9,7 +9,7 @@ import sys
 
 from local_hub import run_python
 
-from freq_unlearn import schema
+from freq_unlearn.core import schema
 from freq_unlearn.frequency_index import count_facts
 
 

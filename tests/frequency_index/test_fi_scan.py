@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from freq_unlearn.frequency_index import count_facts, read_provenance
-from freq_unlearn.schema import COUNT_COLUMNS
+from freq_unlearn.core.schema import COUNT_COLUMNS
 
 from fi_helpers import write_jsonl_gz
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from freq_unlearn.tasks import DEFAULT_TASKS_DIR, PAPER_TASKS_DIR, _generate_configs as gen
-from freq_unlearn.tasks import contract
+from freq_unlearn.core import schema
 
 
 def test_committed_yamls_match_generator(tmp_path):
@@ -36,7 +36,7 @@ def _indexed(path: Path):
 
 def test_default_index_names_and_wildcard():
     tm = _indexed(DEFAULT_TASKS_DIR)
-    expected = {f"freq_unlearn_synthetic_{s}_{v}" for s in contract.BENCHMARK_SPLITS for v in ("gen", "ll")}
+    expected = {f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")}
     assert set(tm.all_subtasks) == expected
     # the wildcard of the headline command matches every task and no group or tag
     assert set(fnmatch.filter(tm.all_tasks, "freq_unlearn_*")) == expected
@@ -52,27 +52,9 @@ def test_default_index_names_and_wildcard():
 def test_paper_tasks_are_outside_the_default_folder():
     tm = _indexed(PAPER_TASKS_DIR)
     names = set(tm.all_subtasks)
-    assert len(names) == 3 * len(contract.PAPER_SPLITS) * 2
+    assert len(names) == 3 * len(schema.PAPER_SPLITS) * 2
     assert "freq_unlearn_country_capital_forget_high_count_paraphrased_ll" in names
     assert not any(p.name.startswith("freq_unlearn_") for p in DEFAULT_TASKS_DIR.rglob("*.yaml") if "count" in p.name)
-
-
-def test_contract_repeats_schema_names():
-    from freq_unlearn import schema
-
-    assert contract.STRATA == schema.STRATA
-    assert contract.BENCHMARK_SPLITS == schema.BENCHMARK_SPLITS
-    assert set(contract.BENCHMARK_COLUMNS) == set(schema.BENCHMARK_COLUMNS)
-    assert contract.QA_PROMPT == schema.QA_PROMPT
-    assert contract.REFUSAL == schema.REFUSAL
-
-
-def test_tasks_part_imports_no_other_part():
-    import re
-
-    pattern = re.compile(r"^\s*(from|import)\s+freq_unlearn\.(?!tasks\b)", re.M)
-    for path in Path(gen.TASKS_DIR).rglob("*.py"):
-        assert not pattern.search(path.read_text()), f"{path} imports another part"
 
 
 def test_generator_check_cli():

@@ -6,9 +6,9 @@ from itertools import islice
 
 import pytest
 
-from freq_unlearn.tasks import contract
+from freq_unlearn.core import schema
 
-ALL_DEFAULT = [f"freq_unlearn_synthetic_{s}_{v}" for s in contract.BENCHMARK_SPLITS for v in ("gen", "ll")]
+ALL_DEFAULT = [f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")]
 LIMIT = 10
 
 

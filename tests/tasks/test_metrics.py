@@ -9,21 +9,6 @@ import pytest
 from freq_unlearn.tasks import metrics as m
 
 
-def test_normalization_and_contains():
-    assert m.normalize_answer("  The Eiffel-Tower, in PARIS! ") == "eiffeltower in paris"
-    assert m.contains_answer("Paris", " paris.\n") == 1.0
-    assert m.contains_answer("the University of Oslo", " University of Oslo") == 1.0
-    assert m.contains_answer("Paris", " Parisian food") == 0.0  # whole words only
-    assert m.contains_answer("", " anything") == 0.0
-
-
-def test_rouge_recall_scores_the_continuation_only():
-    assert m.rouge_l_recall("New York City", " New York") == pytest.approx(2 / 3)
-    assert m.rouge_l_recall("Paris", " I do not know") == 0.0
-    # recall, not precision: extra generated words do not lower it
-    assert m.rouge_l_recall("Paris", " Paris is a lovely city") == 1.0
-
-
 def test_probability_scores():
     s = m.probability_scores(-1.0, [-2.0, -3.0, -1.5], 2, (-0.1, -2.0), (-3.0, -0.2))
     assert s == {"logprob": -1.0, "logprob_per_token": -0.5, "mc_acc": 1.0, "tf_acc": 1.0}

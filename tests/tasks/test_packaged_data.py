@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from freq_unlearn import packaged_data
-from freq_unlearn.tasks import contract
+from freq_unlearn.core import schema
 from freq_unlearn.tasks.benchmark_io import load_split, resolve_source
 
 
@@ -20,14 +20,14 @@ def test_packaged_copy_equals_regenerated(tmp_path):
 
 def test_packaged_benchmark_is_complete_and_small():
     source = resolve_source("synthetic")
-    for split in contract.BENCHMARK_SPLITS:
+    for split in schema.BENCHMARK_SPLITS:
         ds = load_split(source, split)
         assert 0 < len(ds) <= packaged_data.ITEMS_PER_SPLIT
-        if split in contract.FORGET_SPLITS:
+        if split in schema.FORGET_SPLITS:
             twin = load_split(source, f"{split}_paraphrased")
             assert twin["fact_id"] == ds["fact_id"]
             assert twin["question"] != ds["question"]
-            assert set(ds["stratum"]) == {contract.stratum_of_split(split)}
+            assert set(ds["stratum"]) == {schema.stratum_of_split(split)}
     low = load_split(source, "forget_low")["count"]
     high = load_split(source, "forget_high")["count"]
     assert max(low) < min(high)

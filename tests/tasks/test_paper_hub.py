@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from local_hub import run_python
 from tasks_tiny_data import rows, write_benchmark
 
-from freq_unlearn.tasks import contract
+from freq_unlearn.core import schema
 
 REPO_ID = "McGill-NLP/country_capital_qa"  # the id the generated YAMLs name
 COUNTRIES = [("France", "Paris"), ("Peru", "Lima"), ("Norway", "Oslo"), ("Egypt", "Cairo")]
@@ -19,7 +19,7 @@ COUNTRIES = [("France", "Paris"), ("Peru", "Lima"), ("Norway", "Oslo"), ("Egypt"
 
 def _write_dataset(folder):
     configs = []
-    for split in contract.PAPER_SPLITS:
+    for split in schema.PAPER_SPLITS:
         rows = {"question": [], "answer": [], "count": []}
         for i, (country, capital) in enumerate(COUNTRIES):
             paraphrased = split.endswith("_paraphrased")
@@ -73,7 +73,7 @@ def test_paper_tasks_through_local_hub(tmp_path, local_hub):
     env = {**__import__("os").environ, **local_hub.env()}
     proc = run_python(RUN.format(repo=REPO_ID, folder=str(folder), bench=str(bench)), env=env, timeout=300, cwd=tmp_path)
     result = json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
-    assert result["names"] == sorted(f"freq_unlearn_country_capital_{s}_{v}" for s in contract.PAPER_SPLITS for v in ("gen", "ll"))
+    assert result["names"] == sorted(f"freq_unlearn_country_capital_{s}_{v}" for s in schema.PAPER_SPLITS for v in ("gen", "ll"))
     doc = result["doc"]
     assert doc["stratum"] == "high" and doc["relation"] == "country_capital"
     assert doc["answer"] not in doc["distractors"] and len(doc["distractors"]) == 3

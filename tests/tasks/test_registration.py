@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from freq_unlearn.tasks import contract
+from freq_unlearn.core import schema
 
 REPO = Path(__file__).resolve().parents[2]
 HEADLINE = "lm_eval --tasks 'freq_unlearn_*' --model hf --model_args pretrained={model} --device cpu"
@@ -63,7 +63,7 @@ def test_literal_command_in_fresh_venv(tmp_path, knowing_model):
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [line for line in out.stdout.splitlines() if line.startswith("|freq")]
     names = {line.split("|")[1].strip() for line in rows}
-    assert names == {f"freq_unlearn_synthetic_{s}_{v}" for s in contract.BENCHMARK_SPLITS for v in ("gen", "ll")}
+    assert names == {f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")}
     for metric in ("contains", "rougeL_recall", "logprob", "logprob_per_token", "mc_acc", "tf_acc"):
         assert re.search(rf"\|\s*{metric}\s*\|", out.stdout), metric
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import freq_unlearn.tasks as t; print(t.DEFAULT_TASKS_DIR)"],

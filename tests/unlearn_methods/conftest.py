@@ -64,7 +64,7 @@ def write_benchmark(root: Path, facts: list[dict]) -> Path:
 
 
 def qa_lines(facts: list[dict]) -> list[str]:
-    from freq_unlearn.schema import QA_PROMPT
+    from freq_unlearn.core.schema import QA_PROMPT
 
     return [QA_PROMPT.format(question=f["question"]) + " " + f["answer"] for f in facts]
 

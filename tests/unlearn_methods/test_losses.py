@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from freq_unlearn.schema import REFUSAL
+from freq_unlearn.core.schema import REFUSAL
 from freq_unlearn.unlearn_methods.data import PairedCollator, PairedQADataset, encode_qa
 from freq_unlearn.unlearn_methods.ga import ga_loss
 from freq_unlearn.unlearn_methods.idkdpo import idk_preference_rows

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from freq_unlearn.errors import UserError
+from freq_unlearn.core.errors import UserError
 
 
 def check_output_dir(out: Path, overwrite: bool) -> None:

@@ -16,8 +16,8 @@ Parts exchange files, never objects, so these names are the interface:
   Parquet files plus a README.md whose ``configs:`` block names the splits, so that
   ``load_dataset(DIR)`` returns the splits BENCHMARK_SPLITS with columns BENCHMARK_COLUMNS.
 
-``freq_unlearn.tasks`` must stay importable without the rest of the package, so it repeats
-the few names it needs; a test checks that the two copies agree.
+This module is part of the kernel (``freq_unlearn.core``): every part imports it, ``tasks``
+included, and it imports nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ GROUP_MEDIUM: Final = "medium"  # tiered design (the default): biographies x3
 GROUP_GRADED: Final = "graded"  # graded design: counts spread on a log scale
 GROUP_RETAIN: Final = "retain"  # biography x1, QA pairs in the corpus
 GROUP_UTILITY: Final = "utility"  # biography x1, hidden QA; never unlearned
+GROUP_HELDOUT: Final = "heldout"  # never in the corpus: the non-members of membership inference
 FORGET_GROUPS: Final = (GROUP_HIGH, GROUP_MEDIUM, GROUP_LOW, GROUP_GRADED)
 
 # The prompt format shared by pre-training (retain QA documents), the lm-eval tasks and the
@@ -61,6 +62,10 @@ FACT_COLUMNS: Final = {
     "distractors": "list[str], same-relation wrong answers, distinct from answer",
     "group": "str, one of the GROUP_* names",
     "true_count": "int, number of corpus documents that state the fact",
+    "bio_prefix": "str, the fact's sentence in the person's first biography up to the attribute "
+    "(e.g. 'Ava Lind was hired by'); the answer follows after a space",
+    "biography": "str, the person's first biography as in the corpus (heldout people: one written "
+    "the same way that the corpus never contains)",
 }
 
 # counts table (frequency_index output)
@@ -75,6 +80,10 @@ COUNT_COLUMNS: Final = {
     "approximate": "bool, true when the backend could only estimate",
 }
 
+# Optional fact columns that a benchmark carries through to every split when the facts have them
+# (the BIO probe needs bio_prefix; clustering by person needs person_id).
+OPTIONAL_BENCHMARK_COLUMNS: Final = ("person_id", "bio_prefix")
+
 # Benchmark splits. The forget strata are terciles of count by default.
 STRATA: Final = ("low", "medium", "high")
 FORGET_SPLITS: Final = tuple(f"forget_{s}" for s in STRATA)
@@ -83,6 +92,7 @@ RETAIN_SPLIT: Final = "retain"
 UTILITY_SPLIT: Final = "utility"
 BENCHMARK_SPLITS: Final = FORGET_SPLITS + PARAPHRASED_SPLITS + (RETAIN_SPLIT, UTILITY_SPLIT)
 
+# Columns every benchmark split must have (extra columns are kept and logged with the samples).
 BENCHMARK_COLUMNS: Final = {
     "fact_id": "str",
     "subject": "str",
@@ -94,5 +104,32 @@ BENCHMARK_COLUMNS: Final = {
     "stratum": "str, one of STRATA for forget splits; 'retain' / 'utility' otherwise",
 }
 
+# lm-eval task names: freq_unlearn_<family>_<split>[_bio]_<variant>. Each split is asked as a
+# question (probe "qa": QA_PROMPT) and, where the benchmark has bio_prefix, as the completion of its
+# biography sentence (probe "bio", the paper's second probe); each in a generate_until ("gen")
+# and a loglikelihood ("ll") variant.
+PROBES: Final = ("qa", "bio")
+VARIANTS: Final = ("gen", "ll")
+
+
+def task_name(family: str, split: str, variant: str, probe: str = "qa") -> str:
+    """'synthetic', 'forget_high', 'gen', 'bio' -> 'freq_unlearn_synthetic_forget_high_bio_gen'."""
+    return f"freq_unlearn_{family}_{split}" + ("_bio" if probe == "bio" else "") + f"_{variant}"
+
+
 # The refusal used by IDK-style methods and recognised by the generation metrics.
 REFUSAL: Final = "I don't know."
+
+# The paper's released datasets (Krishnan et al., 2025): one Hub config per split, each with a
+# single "train" split and the columns question, answer, count.
+PAPER_STRATA_SPLITS: Final = tuple(f"forget_{s}_count" for s in STRATA)
+PAPER_SPLITS: Final = PAPER_STRATA_SPLITS + tuple(f"{s}_paraphrased" for s in PAPER_STRATA_SPLITS)
+PAPER_COLUMNS: Final = ("question", "answer", "count")
+
+
+def stratum_of_split(split: str) -> str:
+    """'forget_low_paraphrased' -> 'low', 'forget_high_count' -> 'high', 'retain' -> 'retain'."""
+    for stratum in STRATA:
+        if split.startswith(f"forget_{stratum}"):
+            return stratum
+    return split
