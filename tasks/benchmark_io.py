@@ -8,34 +8,32 @@ Which benchmark a task reads is decided at run time, never by editing YAML (firs
 2. the environment variable ``FREQ_UNLEARN_BENCHMARK``;
 3. the dataset named in the task YAML (``synthetic`` = the copy packaged under ``data/``).
 
-Errors are one line naming the benchmark and what is missing (:class:`BenchmarkError`).
+Reading itself is the kernel's (``freq_unlearn.core.benchmark_folder``); this module adds the
+tasks' checks. Errors are one line naming the benchmark and what is missing (``BenchmarkError``).
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from freq_unlearn.core.schema import (
-    BENCHMARK_COLUMNS,
-    PAPER_COLUMNS,
-    stratum_of_split,
-)
+from freq_unlearn.core.benchmark_folder import BenchmarkError, load_info, load_splits
+from freq_unlearn.core.schema import BENCHMARK_COLUMNS, PAPER_COLUMNS, stratum_of_split
 
 if TYPE_CHECKING:
     import datasets
+
+__all__ = ["BenchmarkError", "load_paper_split", "load_split", "resolve_source", "warn_if_other_world"]
 
 BENCHMARK_ENV = "FREQ_UNLEARN_BENCHMARK"
 METADATA_KEY = "benchmark"
 PACKAGED_DATA_DIR = Path(__file__).resolve().parent / "data"
 PACKAGED_NAMES = ("synthetic",)
-
-
-class BenchmarkError(ValueError):
-    """A benchmark that cannot be used: the message is one line naming what is missing."""
+_WARNED: set[tuple[str, str]] = set()
 
 
 def resolve_source(default: str, metadata: Mapping[str, Any] | None = None) -> str:
@@ -47,111 +45,62 @@ def resolve_source(default: str, metadata: Mapping[str, Any] | None = None) -> s
     return chosen
 
 
-def _readme_data_files(folder: Path) -> dict[str, list[Path]]:
-    """Split -> files from the README ``configs:`` block (the ``datasets`` convention)."""
-    import yaml
-
-    readme = folder / "README.md"
-    if not readme.is_file():
-        return {}
-    text = readme.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return {}
-    header = text.split("---", 2)[1]
-    meta = yaml.safe_load(header) or {}
-    configs = meta.get("configs") or []
-    config = next((c for c in configs if c.get("config_name", "default") == "default"), None)
-    if config is None and configs:
-        config = configs[0]
-    files: dict[str, list[Path]] = {}
-    for entry in (config or {}).get("data_files") or []:
-        patterns = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
-        matched = [p for pattern in patterns for p in sorted(folder.glob(pattern))]
-        files[entry["split"]] = matched
-    return files
-
-
-def _parquet_by_name(folder: Path) -> dict[str, list[Path]]:
-    """Fallback without README: ``<split>.parquet`` or ``<split>-00000-of-00001.parquet``."""
-    files: dict[str, list[Path]] = {}
-    for path in sorted(folder.rglob("*.parquet")):
-        split = path.name.split(".")[0].split("-")[0]
-        files.setdefault(split, []).append(path)
-    return files
-
-
-def _load_local(folder: str) -> dict[str, datasets.Dataset]:
-    """Read once per process and folder version: lm-eval builds every task separately, but a
-    benchmark rebuilt in place (same path, new files) must not be served from memory."""
-    root = Path(folder)
-    version = tuple(
-        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and (p.suffix == ".parquet" or p.name == "README.md")
-    )
-    return _load_local_version(folder, version)
-
-
-@functools.lru_cache(maxsize=16)
-def _load_local_version(folder: str, version: tuple) -> dict[str, datasets.Dataset]:
-    import datasets
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from datasets.table import InMemoryTable
-
-    root = Path(folder)
-    files = _readme_data_files(root) or _parquet_by_name(root)
-    splits = {}
-    for split, paths in files.items():
-        if not paths:
-            raise BenchmarkError(f"benchmark {folder}: split '{split}' names no existing file")
-        table = pa.concat_tables([pq.read_table(p) for p in paths])
-        splits[split] = datasets.Dataset(InMemoryTable(table), split=split)
-    return splits
-
-
-@functools.lru_cache(maxsize=16)
-def _load_hub(repo_id: str, config: str | None) -> dict[str, datasets.Dataset]:
-    import datasets
-
-    try:
-        loaded = datasets.load_dataset(repo_id, config)
-    except Exception as err:  # datasets raises several types; the user needs one line
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
-        where = f"'{repo_id}'" + (f" config '{config}'" if config else "")
-        if offline:
-            raise BenchmarkError(
-                f"benchmark {where} is neither a local folder nor in the Hugging Face cache, "
-                "and the Hub is offline (HF_HUB_OFFLINE=1): download it once online or pass a local folder"
-            ) from err
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise BenchmarkError(f"benchmark {where} could not be loaded: {first_line}") from err
-    return dict(loaded)
-
-
-def _check_split(source: str, split: str, ds: datasets.Dataset, columns: Sequence[str]) -> None:
+def _check_split(source: str, split: str, ds: datasets.Dataset, probe: str) -> None:
+    columns = list(BENCHMARK_COLUMNS) + (["bio_prefix"] if probe == "bio" else [])
     missing = [c for c in columns if c not in ds.column_names]
     if missing:
         raise BenchmarkError(f"benchmark {source}: split '{split}' lacks column(s) {', '.join(missing)}")
     if len(ds) == 0:
         raise BenchmarkError(f"benchmark {source}: split '{split}' is empty")
+    # An item without distractors would win every multiple-choice comparison (all([]) is true).
+    empty = [i for i, d in enumerate(ds["distractors"]) if not d]
+    if empty:
+        raise BenchmarkError(
+            f"benchmark {source}: split '{split}' row {empty[0]} (fact {ds[empty[0]]['fact_id']!r}) has no "
+            "distractors: the probability view needs same-relation wrong answers"
+        )
 
 
-def load_split(source: str, split: str) -> datasets.Dataset:
-    """One split of a benchmark in the freq-unlearn format (local folder or Hub id), checked."""
-    if Path(source).is_dir():
-        splits = _load_local(str(Path(source).resolve()))
-    elif Path(source).exists():
-        raise BenchmarkError(f"benchmark {source}: not a folder")
-    elif source.startswith((".", "/", "~")):
-        raise BenchmarkError(f"benchmark {source}: no such folder")
-    else:
-        splits = _load_hub(source, None)
+def load_split(source: str, split: str, probe: str = "qa") -> datasets.Dataset:
+    """One split of a benchmark in the freq-unlearn format (local folder or Hub id), checked.
+
+    The ``bio`` probe keeps only the rows with a biography sentence (non-empty ``bio_prefix``).
+    """
+    splits = load_splits(source)
     if split not in splits:
         have = ", ".join(sorted(splits)) or "none"
         raise BenchmarkError(f"benchmark {source}: split '{split}' is missing (found: {have})")
-    _check_split(source, split, splits[split], BENCHMARK_COLUMNS)
-    return splits[split]
+    ds = splits[split]
+    _check_split(source, split, ds, probe)
+    if probe == "bio":
+        ds = ds.filter(lambda row: bool(row["bio_prefix"]))
+        if len(ds) == 0:
+            raise BenchmarkError(f"benchmark {source}: split '{split}' has no row with a bio_prefix (the BIO probe needs one)")
+    return ds
+
+
+def warn_if_other_world(source: str, pretrained: Any) -> None:
+    """One line on stderr when a model pre-trained on one synthetic world meets another world's benchmark.
+
+    The model folder's ``pretrain_record.json`` names its world (``world_hash``), and so does the
+    benchmark's ``benchmark_info.json``; either missing means nothing to compare.
+    """
+    if not pretrained:
+        return
+    record_file = Path(str(pretrained)).expanduser() / "pretrain_record.json"
+    bench_world = load_info(source).get("world_hash") if Path(source).is_dir() else None
+    if not (record_file.is_file() and bench_world):
+        return
+    try:
+        model_world = json.loads(record_file.read_text(encoding="utf-8")).get("world_hash")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, AttributeError):
+        return
+    key = (str(pretrained), source)
+    if model_world and model_world != bench_world and key not in _WARNED:
+        _WARNED.add(key)
+        print(f"freq_unlearn: warning: model {pretrained} was pre-trained on world {model_world[:12]}, but benchmark "
+              f"{source} was built from world {bench_world[:12]}: its scores measure another world's facts "
+              '(pass the matching benchmark with --metadata \'{"benchmark": DIR}\')', file=sys.stderr)
 
 
 def paper_rows(split: str, dataset_name: str, ds: datasets.Dataset, num_distractors: int) -> dict[str, list]:
@@ -183,7 +132,7 @@ def load_paper_split(repo_id: str, split: str, dataset_name: str, num_distractor
     """A split of one of the paper's Hub datasets (one config per split), in benchmark format."""
     import datasets
 
-    loaded = _load_hub(repo_id, split)
+    loaded = load_splits(repo_id, split)
     if "train" not in loaded:
         raise BenchmarkError(f"benchmark '{repo_id}' config '{split}': no 'train' split")
     ds = loaded["train"]

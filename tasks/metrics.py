@@ -41,52 +41,15 @@ from typing import Any
 
 import numpy as np
 
-from freq_unlearn.core.answers import contains_answer, rouge_l_recall
 from freq_unlearn.core.schema import STRATA
 
 # --------------------------------------------------------------------------- per item
 
-def generation_scores(gold: str, continuation: str) -> dict[str, float]:
-    return {
-        "rougeL_recall": rouge_l_recall(gold, continuation),
-        "contains": float(contains_answer(gold, continuation)),
-    }
-
-
-def probability_scores(
-    gold_logprob: float,
-    distractor_logprobs: Sequence[float],
-    gold_num_tokens: int,
-    tf_true_statement: tuple[float, float],
-    tf_false_statement: tuple[float, float],
-) -> dict[str, float]:
-    """Scores of one item from loglikelihoods.
-
-    ``tf_*_statement`` are (log p(" True"), log p(" False")) after the statement. A statement is
-    judged true when " True" is more likely; a tie earns half credit, so a model that cannot tell
-    scores 0.5 on the balanced probe.
-    """
-
-    def judged(pair: tuple[float, float], truth: bool) -> float:
-        ll_true, ll_false = pair
-        if ll_true == ll_false:
-            return 0.5
-        return float((ll_true > ll_false) == truth)
-
-    mc = float(all(gold_logprob > d for d in distractor_logprobs))
-    tf = 0.5 * (judged(tf_true_statement, True) + judged(tf_false_statement, False))
-    return {
-        "logprob": float(gold_logprob),
-        "logprob_per_token": float(gold_logprob) / max(int(gold_num_tokens), 1),
-        "mc_acc": mc,
-        "tf_acc": tf,
-    }
-
-
 # --------------------------------------------------------------------------- samples -> items
 
-GEN_METRICS = ("rougeL_recall", "contains")
-PROB_METRICS = ("logprob", "logprob_per_token", "mc_acc", "tf_acc")
+from freq_unlearn.tasks.scores import GEN_METRICS, PROB_METRICS, TF_METRIC
+
+PROB_METRICS = PROB_METRICS + (TF_METRIC,)
 VIEWS = {"gen": "contains", "prob": "mc_acc"}  # the correctness that defines "known"
 
 

@@ -2,13 +2,16 @@
 
 * ``load_benchmark`` / ``load_paper_benchmark``: ``custom_dataset`` loaders; lm-eval calls them
   with the task metadata (model args and ``--metadata`` included) plus ``dataset_kwargs``.
+* ``doc_to_text`` (probe ``qa``: the question in ``QA_PROMPT``) and ``doc_to_text_bio`` (probe
+  ``bio``: the biography sentence up to the attribute); ``doc_to_target`` is the answer after a space.
 * ``process_results_gen``: the generation view's per-item scores.
-* ``ProbabilityProbeTask``: the ``*_ll`` tasks. A probability probe needs requests of several
-  shapes per item (the gold answer and K-1 distractors after the question, and " True" /
-  " False" after a true and after a false statement), which neither ``loglikelihood`` (one
-  request) nor ``multiple_choice`` (one context) can express; so the ``_ll`` YAMLs name this
-  ``ConfigurableTask`` subclass via ``class:``, keeping dataset, prompt and metric
-  configuration in YAML and overriding only ``construct_requests`` and ``process_results``.
+* ``ProbabilityProbeTask``: the ``*_ll`` tasks. A probability probe needs several requests per item
+  (the gold answer and K-1 distractors after the context, and, where the benchmark teaches
+  True/False statements, " True" / " False" after a true and a false statement), which neither
+  ``loglikelihood`` (one request) nor ``multiple_choice`` (no token count, no margin) expresses;
+  so the ``_ll`` YAMLs name this ``ConfigurableTask`` subclass via ``class:``, keeping dataset,
+  prompt and metric configuration in YAML and overriding only ``construct_requests`` and
+  ``process_results``.
 """
 
 from __future__ import annotations
@@ -20,15 +23,17 @@ from typing import Any
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
-from freq_unlearn.tasks.benchmark_io import load_paper_split, load_split, resolve_source
+from freq_unlearn.core.lm import encode_pair
 from freq_unlearn.core.schema import QA_PROMPT
-from freq_unlearn.tasks.metrics import generation_scores, probability_scores
+from freq_unlearn.tasks.benchmark_io import load_paper_split, load_split, resolve_source, warn_if_other_world
+from freq_unlearn.tasks.scores import generation_scores, probability_scores, true_false_score
 
 # dataset_kwargs keys carry a prefix: lm-eval passes metadata and dataset_kwargs as one set
 # of keyword arguments, so plain names like "split" could collide with user metadata.
 SPLIT_KEY = "freq_unlearn_split"
 DATASET_KEY = "freq_unlearn_dataset"
 NAME_KEY = "freq_unlearn_name"
+PROBE_KEY = "freq_unlearn_probe"
 
 DEFAULT_NUM_CHOICES = 4  # gold + 3 same-relation distractors
 TF_PROMPT = "{prompt} {candidate}\nTrue or False:"
@@ -51,7 +56,8 @@ def load_benchmark(**kwargs: Any) -> dict[str, DocList]:
     """custom_dataset for the freq-unlearn benchmark format (packaged, local folder or Hub id)."""
     split = kwargs[SPLIT_KEY]
     source = resolve_source(kwargs[DATASET_KEY], kwargs)
-    return {split: DocList(load_split(source, split))}
+    warn_if_other_world(source, kwargs.get("pretrained"))
+    return {split: DocList(load_split(source, split, probe=kwargs.get(PROBE_KEY, "qa")))}
 
 
 def load_paper_benchmark(**kwargs: Any) -> dict[str, DocList]:
@@ -64,6 +70,10 @@ def doc_to_text(doc: Mapping[str, Any]) -> str:
     return QA_PROMPT.format(question=doc["question"])
 
 
+def doc_to_text_bio(doc: Mapping[str, Any]) -> str:
+    return str(doc["bio_prefix"])
+
+
 def doc_to_target(doc: Mapping[str, Any]) -> str:
     # lm-eval's loglikelihood adds no delimiter: the target carries its leading space.
     return " " + str(doc["answer"])
@@ -73,7 +83,8 @@ def process_results_gen(doc: Mapping[str, Any], results: list[str]) -> dict[str,
     return generation_scores(str(doc["answer"]), results[0])
 
 
-def _candidates(doc: Mapping[str, Any], num_choices: int) -> list[str]:
+def candidates(doc: Mapping[str, Any], num_choices: int) -> list[str]:
+    """The gold answer first, then up to K-1 distinct same-relation distractors."""
     gold = str(doc["answer"])
     distractors = [str(d) for d in doc["distractors"] if str(d) != gold]
     return [gold] + list(dict.fromkeys(distractors))[: num_choices - 1]
@@ -90,12 +101,12 @@ def tf_statements(doc: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
-def probe_requests(doc: Mapping[str, Any], ctx: str, num_choices: int) -> list[tuple[str, str]]:
-    """(context, continuation) pairs: K answer candidates (gold first), then the T/F probe."""
-    pairs = [(ctx, " " + c) for c in _candidates(doc, num_choices)]
-    true_statement, false_statement = tf_statements(doc)
-    for statement in (true_statement, false_statement):
-        pairs += [(statement, " True"), (statement, " False")]
+def probe_requests(doc: Mapping[str, Any], ctx: str, num_choices: int, tf_probe: bool) -> list[tuple[str, str]]:
+    """(context, continuation) pairs: K answer candidates (gold first), then the T/F probe if asked."""
+    pairs = [(ctx, " " + c) for c in candidates(doc, num_choices)]
+    if tf_probe:
+        for statement in tf_statements(doc):
+            pairs += [(statement, " True"), (statement, " False")]
     return pairs
 
 
@@ -113,9 +124,7 @@ def answer_length(context: str, continuation: str, tokenizer) -> int:
     """Tokens of the continuation as lm-eval's hf backend scores them (whole minus context)."""
     if tokenizer is None:
         return max(len(continuation.split()), 1)
-    whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
-    ctx = tokenizer(context, add_special_tokens=False)["input_ids"]
-    return max(len(whole) - len(ctx), 1)
+    return max(len(encode_pair(tokenizer, context, continuation)[1]), 1)
 
 
 def _use_task_method(doc, results):  # placeholder, see ProbabilityProbeTask.__init__
@@ -123,7 +132,7 @@ def _use_task_method(doc, results):  # placeholder, see ProbabilityProbeTask.__i
 
 
 class ProbabilityProbeTask(ConfigurableTask):
-    """The ``*_ll`` tasks: answer log-probability, K-way multiple choice and a T/F probe."""
+    """The ``*_ll`` tasks: answer log-probability, margin over distractors, optional T/F probe."""
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = {k: v for k, v in (config or {}).items() if k != "class"}
@@ -133,6 +142,7 @@ class ProbabilityProbeTask(ConfigurableTask):
         super().__init__(config=config, **kwargs)
         metadata = self.config.metadata or {}
         self.num_choices = int(metadata.get("num_choices", DEFAULT_NUM_CHOICES))
+        self.tf_probe = bool(metadata.get("tf_probe", False))
         name = metadata.get("tokenizer") or metadata.get("pretrained")
         self.tokenizer = _tokenizer(str(name)) if name else None
 
@@ -141,17 +151,14 @@ class ProbabilityProbeTask(ConfigurableTask):
         kwargs.pop("chat_template", None)
         return [
             Instance(request_type="loglikelihood", doc=doc, arguments=pair, idx=i, **kwargs)
-            for i, pair in enumerate(probe_requests(doc, ctx, self.num_choices))
+            for i, pair in enumerate(probe_requests(doc, ctx, self.num_choices, self.tf_probe))
         ]
 
     def process_results(self, doc: dict, results: list[tuple[float, bool]]) -> dict[str, float]:
         lls = [float(r[0]) for r in results]
-        k = len(lls) - 4
-        gold_tokens = answer_length(doc_to_text(doc), doc_to_target(doc), self.tokenizer)
-        return probability_scores(
-            gold_logprob=lls[0],
-            distractor_logprobs=lls[1:k],
-            gold_num_tokens=gold_tokens,
-            tf_true_statement=(lls[k], lls[k + 1]),
-            tf_false_statement=(lls[k + 2], lls[k + 3]),
-        )
+        k = len(lls) - 4 if self.tf_probe else len(lls)
+        gold_tokens = answer_length(self.doc_to_text(doc), doc_to_target(doc), self.tokenizer)
+        scores = probability_scores(lls[0], lls[1:k], gold_tokens)
+        if self.tf_probe:
+            scores["tf_acc"] = true_false_score((lls[k], lls[k + 1]), (lls[k + 2], lls[k + 3]))
+        return scores

@@ -10,9 +10,9 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
 from freq_unlearn.core import schema
-from freq_unlearn.core.answers import normalize_answer as normalize
 from freq_unlearn.core.errors import UserError
-from freq_unlearn.knowledge import contains_answer, greedy_answers
+from freq_unlearn.core.answers import contains_answer
+from freq_unlearn.knowledge import greedy_answers
 from freq_unlearn.pretrain import PretrainConfig, build_model, pretrain
 
 
@@ -34,7 +34,7 @@ def test_tiny_model_loads_and_knows_its_retain_qa(tiny_model: Path) -> None:
     scored = pd.read_parquet(tiny_model / "knowledge" / "facts_scored.parquet")
     sample = scored.sample(20, random_state=0)
     conts = greedy_answers(model, tok, list(sample["question"]))
-    assert [contains_answer(c, a) for c, a in zip(conts, sample["answer"])] == list(sample["correct"])
+    assert [contains_answer(a, c) for c, a in zip(conts, sample["answer"])] == list(sample["correct"])
     record = json.loads((tiny_model / "pretrain_record.json").read_text())
     assert record["parameters"] == sum(p.numel() for p in model.parameters())
     assert record["loss_curve"][-1]["loss"] < record["loss_curve"][0]["loss"]
@@ -63,13 +63,6 @@ def test_llama_architecture_builds() -> None:
     model = build_model(PretrainConfig(size="tiny", arch="llama"), Tok())
     assert model.config.model_type == "llama"
     assert model(torch.tensor([[2, 3, 4]])).logits.shape == (1, 3, 300)
-
-
-def test_normalized_contains() -> None:
-    assert normalize("The  Aurelian College!") == "aurelian college"
-    assert contains_answer(" Aurelian College, then", "Aurelian College")
-    assert not contains_answer(" Aurelian Collegeship", "Aurelian College")
-    assert not contains_answer("anything", "")
 
 
 class _StopAt(TrainerCallback):

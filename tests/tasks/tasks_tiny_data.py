@@ -1,7 +1,8 @@
 """A tiny benchmark in the freq-unlearn format, written by the tests themselves.
 
 Facts are about made-up people with one attribute each; every split has a few rows. The
-answers come from a small pool so that distractors are same-relation answers.
+answers come from a small pool so that distractors are same-relation answers. Each fact also has
+its biography sentence up to the attribute (``bio_prefix``, the BIO probe's context).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ SPLITS = (
 )
 CITIES = ("Paris", "Lima", "Oslo", "Cairo", "Quito", "Hanoi", "Dakar", "Riga")
 COUNTS = {"low": 1, "medium": 3, "high": 10, "retain": 1, "utility": 1}
+COLUMNS = ("fact_id", "person_id", "subject", "relation", "question", "answer", "distractors", "count", "stratum",
+           "bio_prefix")
 
 
 def stratum(split: str) -> str:
@@ -30,7 +33,7 @@ def stratum(split: str) -> str:
 
 
 def rows(split: str, per_split: int = 3) -> dict[str, list]:
-    out: dict[str, list] = {k: [] for k in ("fact_id", "subject", "relation", "question", "answer", "distractors", "count", "stratum")}
+    out: dict[str, list] = {k: [] for k in COLUMNS}
     base = sorted(set(SPLITS) - {s for s in SPLITS if s.endswith("_paraphrased")}).index(split.replace("_paraphrased", ""))
     for i in range(per_split):
         person = f"Person{base}x{i}"
@@ -40,6 +43,8 @@ def rows(split: str, per_split: int = 3) -> dict[str, list]:
         else:
             question = f"Where was {person} born?"
         out["fact_id"].append(f"p{base}{i}/birth_city")
+        out["person_id"].append(f"p{base}{i}")
+        out["bio_prefix"].append(f"{person} was born in")
         out["subject"].append(person)
         out["relation"].append("birth_city")
         out["question"].append(question)
@@ -83,7 +88,7 @@ NAMES = ("Ava", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jun"
 
 def _sanity_rows(split: str) -> dict[str, list]:
     """forget_high/retain/utility rows are known to the model; forget_low rows are not."""
-    out: dict[str, list] = {k: [] for k in ("fact_id", "subject", "relation", "question", "answer", "distractors", "count", "stratum")}
+    out: dict[str, list] = {k: [] for k in COLUMNS}
     known = not split.startswith("forget_low")
     base = split.replace("_paraphrased", "")
     names = NAMES[[s for s in SPLITS if not s.endswith("_paraphrased")].index(base) * 4:][:4]
@@ -92,6 +97,8 @@ def _sanity_rows(split: str) -> dict[str, list]:
         answer = (KNOWN_CITIES if known else UNSEEN_CITIES)[i]
         question = f"In which city was {person} born?" if split.endswith("_paraphrased") else f"Where was {person} born?"
         out["fact_id"].append(f"{base}{i}/birth_city")
+        out["person_id"].append(f"{base}{i}")
+        out["bio_prefix"].append(f"{person} was born in")
         out["subject"].append(person)
         out["relation"].append("birth_city")
         out["question"].append(question)

@@ -36,16 +36,21 @@ def _indexed(path: Path):
 
 def test_default_index_names_and_wildcard():
     tm = _indexed(DEFAULT_TASKS_DIR)
-    expected = {f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")}
+    qa = {f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")}
+    bio = {f"freq_unlearn_synthetic_{s}_bio_{v}" for s in schema.BENCHMARK_SPLITS if not s.endswith("_paraphrased")
+           for v in ("gen", "ll")}
+    expected = qa | bio
     assert set(tm.all_subtasks) == expected
     # the wildcard of the headline command matches every task and no group or tag
     assert set(fnmatch.filter(tm.all_tasks, "freq_unlearn_*")) == expected
-    assert {"freq-unlearn-synthetic", "freq-unlearn-synthetic-gen", "freq-unlearn-synthetic-ll"} <= set(tm.all_groups)
-    for tag in ("freq-unlearn-gen", "freq-unlearn-ll", "freq-unlearn-low", "freq-unlearn-medium", "freq-unlearn-high",
+    assert {"freq-unlearn-synthetic", "freq-unlearn-synthetic-gen", "freq-unlearn-synthetic-ll",
+            "freq-unlearn-synthetic-bio-gen", "freq-unlearn-synthetic-bio-ll"} <= set(tm.all_groups)
+    for tag in ("freq-unlearn-gen", "freq-unlearn-ll", "freq-unlearn-qa", "freq-unlearn-bio", "freq-unlearn-low", "freq-unlearn-medium", "freq-unlearn-high",
                 "freq-unlearn-forget", "freq-unlearn-paraphrased", "freq-unlearn-retain", "freq-unlearn-utility"):
         assert tag in tm.all_tags
     assert tm.task_index["freq-unlearn-low"].tags == {
-        f"freq_unlearn_synthetic_{s}_{v}" for s in ("forget_low", "forget_low_paraphrased") for v in ("gen", "ll")
+        f"freq_unlearn_synthetic_{s}_{v}" for s in ("forget_low", "forget_low_paraphrased", "forget_low_bio")
+        for v in ("gen", "ll")
     }
 
 

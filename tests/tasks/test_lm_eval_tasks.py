@@ -8,7 +8,10 @@ import pytest
 
 from freq_unlearn.core import schema
 
-ALL_DEFAULT = [f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")]
+QA_TASKS = [schema.task_name("synthetic", s, v) for s in schema.BENCHMARK_SPLITS for v in schema.VARIANTS]
+BIO_TASKS = [schema.task_name("synthetic", s, v, "bio") for s in schema.BENCHMARK_SPLITS if s not in schema.PARAPHRASED_SPLITS
+             for v in schema.VARIANTS]
+ALL_DEFAULT = QA_TASKS + BIO_TASKS
 LIMIT = 10
 
 
@@ -58,13 +61,20 @@ def test_request_shapes(loaded_tasks):
 
     ll = loaded_tasks["freq_unlearn_synthetic_forget_low_ll"]
     requests = ll.construct_requests(doc=doc, ctx=ll.doc_to_text(doc))
-    assert [r.request_type for r in requests] == ["loglikelihood"] * 8
+    # The synthetic corpus teaches no True/False statements: no T/F requests, only the 4 candidates.
+    assert [r.request_type for r in requests] == ["loglikelihood"] * 4
     continuations = [r.arguments[1] for r in requests]
-    assert continuations[:4] == [" " + doc["answer"]] + [" " + d for d in doc["distractors"][:3]]
-    assert continuations[4:] == [" True", " False", " True", " False"]
-    true_ctx, false_ctx = requests[4].arguments[0], requests[6].arguments[0]
-    assert true_ctx.endswith(f"Answer: {doc['answer']}\nTrue or False:")
-    assert false_ctx.endswith(f"Answer: {doc['distractors'][0]}\nTrue or False:")
+    assert continuations == [" " + doc["answer"]] + [" " + d for d in doc["distractors"][:3]]
+
+    bio_gen = loaded_tasks["freq_unlearn_synthetic_forget_low_bio_gen"]
+    bio_doc = next(iter(bio_gen.test_docs()))
+    request = bio_gen.construct_requests(doc=bio_doc, ctx=bio_gen.doc_to_text(bio_doc))
+    context, kwargs = request.arguments
+    assert context == bio_doc["bio_prefix"] == f"{bio_doc['subject']} was born in"
+    assert kwargs["until"] == ["\n", ". "]
+    bio_ll = loaded_tasks["freq_unlearn_synthetic_forget_low_bio_ll"]
+    requests = bio_ll.construct_requests(doc=bio_doc, ctx=bio_ll.doc_to_text(bio_doc))
+    assert [r.arguments for r in requests][0] == (bio_doc["bio_prefix"], " " + bio_doc["answer"])
 
 
 def test_dummy_model_over_all_tasks(tiny_bench, task_manager_factory):
@@ -75,7 +85,7 @@ def test_dummy_model_over_all_tasks(tiny_bench, task_manager_factory):
     results = out["results"]
     assert set(results) == set(ALL_DEFAULT)
     for name in ALL_DEFAULT:
-        metrics = ("rougeL_recall", "contains") if name.endswith("_gen") else ("logprob", "logprob_per_token", "mc_acc", "tf_acc")
+        metrics = ("rougeL_recall", "contains") if name.endswith("_gen") else ("logprob", "logprob_per_token", "mc_margin", "mc_acc")
         for metric in metrics:
             assert f"{metric},none" in results[name], (name, metric)
         assert len(out["samples"][name]) == 3

@@ -9,16 +9,6 @@ import pytest
 from freq_unlearn.tasks import metrics as m
 
 
-def test_probability_scores():
-    s = m.probability_scores(-1.0, [-2.0, -3.0, -1.5], 2, (-0.1, -2.0), (-3.0, -0.2))
-    assert s == {"logprob": -1.0, "logprob_per_token": -0.5, "mc_acc": 1.0, "tf_acc": 1.0}
-    tie = m.probability_scores(-1.0, [-1.0, -3.0], 1, (-1.0, -1.0), (-1.0, -1.0))
-    assert tie["mc_acc"] == 0.0  # a tie with a distractor is not a win
-    assert tie["tf_acc"] == 0.5  # a model that cannot tell scores chance
-    always_true = m.probability_scores(-1.0, [-2.0], 1, (-0.1, -2.0), (-0.1, -2.0))
-    assert always_true["tf_acc"] == 0.5  # balanced probe: saying "True" to everything is chance
-
-
 def _columns(rows):
     """rows: (stratum, count, gen_before, gen_after, prob_before, prob_after, run)."""
     cols = {"fact_id": [], "stratum": [], "count": [], "run": []}

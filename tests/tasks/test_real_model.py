@@ -47,7 +47,6 @@ def test_known_facts_score_high_unknown_low(before_run):
     assert low_gen["contains,none"] == 0.0 and low_gen["rougeL_recall,none"] == 0.0
     # probability view
     assert high_ll["mc_acc,none"] == 1.0 and low_ll["mc_acc,none"] == 0.0
-    assert high_ll["tf_acc,none"] >= 0.75
     assert high_ll["logprob,none"] > low_ll["logprob,none"] + 2.0
     assert high_ll["logprob,none"] > -1.0
 
