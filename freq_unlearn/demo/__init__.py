@@ -1,0 +1,69 @@
+"""`freq-unlearn demo`: the whole suite end to end on the embedded synthetic world.
+
+presets (every setting, fixed before results) -> pipeline (stages, reused when finished) ->
+analysis (every number, from per-item records) -> report (Markdown, plots, results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import atomic_write_text
+from freq_unlearn.demo.presets import PRESETS
+
+__all__ = ["PRESETS", "register", "run_demo"]
+
+
+def quiet_libraries(verbose: bool) -> None:
+    """One line per stage: libraries report errors only, and their progress bars stay off unless
+    ``--verbose`` (tqdm reads TQDM_DISABLE when it is first imported; the demo's own bar opts in)."""
+    import logging
+
+    if verbose:
+        os.environ["FREQ_UNLEARN_VERBOSE"] = "1"
+        return
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DATASETS_VERBOSITY", "error")
+    for name in ("lm_eval", "datasets", "transformers", "accelerate", "httpx", "datatrove"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> Path:
+    from freq_unlearn.demo.pipeline import Demo
+
+    if preset_name not in PRESETS:
+        raise UserError(f"demo preset {preset_name!r} is unknown; choose one of {', '.join(PRESETS)}")
+    quiet_libraries(verbose)
+    preset = PRESETS[preset_name]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = json.loads(json.dumps({"preset": preset_name, **asdict(preset)}))
+    settings_file = out / "demo_settings.json"
+    if settings_file.exists() and json.loads(settings_file.read_text()) != settings:
+        raise UserError(f"{out} holds a demo run with other settings ({settings_file}); use another --out")
+    atomic_write_text(settings_file, json.dumps(settings, indent=2))
+    return Demo(out, preset, preset_name).run()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="run the whole suite end to end on the embedded synthetic world",
+        description="rotated worlds -> pre-training -> counting -> benchmark -> lm-eval -> unlearning of every "
+        "forget stratum -> leaderboard -> DIR/report.md. Finished stages are reused when rerun into the same folder.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="run folder")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_const", dest="preset", const="quick",
+                   help="one tiny model, two methods: every stage in a few minutes (CI)")
+    g.add_argument("--preset", choices=list(PRESETS), default="default",
+                   help="; ".join(f"{name}: {p.description}" for name, p in PRESETS.items()))
+    p.add_argument("--verbose", action="store_true", help="show the libraries' own progress bars and logs")
+    p.set_defaults(preset="default")  # --quick and --preset share the destination
+    p.set_defaults(func=lambda args: (run_demo(args.out, args.preset, args.verbose), 0)[1])

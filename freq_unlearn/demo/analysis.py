@@ -1,0 +1,337 @@
+"""The demo's analysis: every number of the report, computed from the per-item records.
+
+The rules, fixed before any result was seen (statistics: ``freq_unlearn.tasks.statistics``):
+
+* **Outcomes on every forget item**, per probe (QA, BIO) and measure: forgetting of the gold
+  answer's log-probability, of its margin over the best distractor, and of the greedy answer's
+  ROUGE-L recall (``pairing``: before - after, positive = forgotten), net of the untargeted control
+  (the same item's forgetting when another stratum was targeted).
+* **Frequency effect** = the slope of net forgetting on log(count), adjusted for the item's value
+  before unlearning and its relation (OLS), per pre-trained model with a people bootstrap, combined
+  over models by random effects. The paper predicts a *negative* slope (frequent facts are harder
+  to unlearn). Holm correction over every slope of the report; no verdict from < 30 items per
+  stratum and model or from a degenerate interval. Per-stratum means are reported beside it.
+* **Known -> forgotten** only above the guessing floor (``pairing.pair``'s ``known``); descriptive
+  where a stratum has < 30 known items.
+* **Costs**: forgetting of the untargeted strata (collateral) and of retain/utility; retain accuracy.
+* **Equal utility**: each run's in-run curves give the targeted items' forgetting at the step where
+  retain accuracy first fell by 5 and by 10 points (linear interpolation between evaluations); a
+  stratum whose runs never fall that far is reported as not reaching the level.
+* **Views** (finding 2): misalignment = retention_prob - retention_gen and disagreement per stratum;
+  compared across sizes at matched generation-view forgetting (half the known items forgotten, from
+  the in-run curves) only when a preset has >= 2 models of each of >= 2 sizes; otherwise descriptive.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from freq_unlearn.core.schema import STRATA
+from freq_unlearn.tasks import pairing, statistics as st
+
+if TYPE_CHECKING:
+    from freq_unlearn.demo.pipeline import Demo
+
+MEASURES = ("logprob", "margin", "rouge")
+MEASURE_NAMES = {"logprob": "gold log-probability", "margin": "MC margin", "rouge": "ROUGE-L recall"}
+UTILITY_LEVELS = (0.05, 0.10)
+MATCHED_GEN_FORGETTING = 0.5
+COMPACT_COLUMNS = ("model", "method", "target", "seed", "split", "probe", "fact_id", "person_id", "relation",
+                   "stratum", "count", "answer", "floor", "known", "contains_before", "contains_after",
+                   "mc_acc_before", "mc_acc_after", "logprob_before", "logprob_after", "mc_margin_before",
+                   "mc_margin_after", "rougeL_recall_before", "rougeL_recall_after")
+
+
+@dataclass
+class Results:
+    """What the report prints; ``as_json`` is results.json."""
+
+    models: list[dict[str, Any]] = field(default_factory=list)
+    slopes: list[dict[str, Any]] = field(default_factory=list)
+    strata: list[dict[str, Any]] = field(default_factory=list)
+    retention: list[dict[str, Any]] = field(default_factory=list)
+    costs: list[dict[str, Any]] = field(default_factory=list)
+    equal_utility: list[dict[str, Any]] = field(default_factory=list)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    sizes: dict[str, Any] = field(default_factory=dict)
+    outcomes: Any = None  # the paired per-item table (pandas)
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "outcomes"}
+
+
+def load_outcomes(demo: Demo) -> Any:
+    """``pairing.pair`` rows of every run, with the run's model, method, target and seed."""
+    import pandas as pd
+
+    frames, base_cache = [], {}
+    for run in demo.runs():
+        if run.model.id not in base_cache:
+            base_cache[run.model.id] = pd.read_parquet(demo.base_records(run.model))
+        paired = pairing.pair(base_cache[run.model.id], pd.read_parquet(demo.after_records(run)))
+        frames.append(paired.assign(model=run.model.id, size=run.model.size, method=run.method, target=run.target,
+                                    seed=run.seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _est(frame: Any, statistic: st.Statistic, demo: Demo) -> st.Estimate:
+    return st.estimate(frame, statistic, n_resamples=demo.preset.n_resamples) if len(frame) else st.Estimate.missing()
+
+
+def _min_items(frame: Any, by: tuple[str, ...] = ("model", "stratum")) -> int:
+    return int(frame.groupby(list(by)).size().min()) if len(frame) else 0
+
+
+def frequency_slopes(demo: Demo, outcomes: Any) -> list[dict[str, Any]]:
+    rows = []
+    for method in demo.preset.methods:
+        for probe in demo.preset.probes:
+            subset = outcomes[(outcomes["method"] == method) & (outcomes["probe"] == probe)]
+            for measure in MEASURES:
+                net = pairing.targeted_net(subset, measure).dropna(subset=["net"])
+                est = _est(net, st.ols_slope("net", "log_count", ["pre"], ["relation"]), demo)
+                sd = float(net["net"].std()) if len(net) > 1 else math.nan
+                rows.append({"method": method, "probe": probe, "measure": measure, "estimate": est.as_dict(),
+                             "sd_outcome": sd, "half_width_sd": est.half_width / sd if sd and sd > 0 else math.nan,
+                             "min_items": _min_items(net)})
+    adjusted = st.holm([r["estimate"]["p_value"] if r["estimate"]["p_value"] is not None else math.nan for r in rows])
+    for row, p in zip(rows, adjusted):
+        row["p_holm"] = p
+        est = st.Estimate(**{k: (math.nan if v is None else v) for k, v in row["estimate"].items()})
+        row["verdict"] = st.verdict(est, p, predicted_sign=-1, min_items=row["min_items"])
+    return rows
+
+
+def strata_means(demo: Demo, outcomes: Any) -> list[dict[str, Any]]:
+    """Per method, probe and stratum: targeted, control and net forgetting of the gold log-probability."""
+    rows = []
+    for method in demo.preset.methods:
+        for probe in demo.preset.probes:
+            subset = outcomes[(outcomes["method"] == method) & (outcomes["probe"] == probe)]
+            net = pairing.targeted_net(subset, "logprob")
+            for stratum in STRATA:
+                part = net[net["stratum"] == stratum]
+                rows.append({"method": method, "probe": probe, "stratum": stratum, "items": int(len(part)),
+                             **{k: _est(part, st.mean_of(k), demo).as_dict() for k in ("forgetting", "control", "net")}})
+    return rows
+
+
+def known_retention(demo: Demo, outcomes: Any) -> list[dict[str, Any]]:
+    """Binary known -> still known, on items known above the guessing floor (targeted rows)."""
+    rows = []
+    targeted = outcomes[outcomes["stratum"] == outcomes["target"]]
+    for method in demo.preset.methods:
+        for probe in demo.preset.probes:
+            part = targeted[(targeted["method"] == method) & (targeted["probe"] == probe)]
+            part = pairing.seed_average(part)
+            for stratum in STRATA:
+                known = part[(part["stratum"] == stratum) & (part["known"] > 0.5)]
+                n_known = int(len(known))
+                row = {"method": method, "probe": probe, "stratum": stratum, "known": n_known,
+                       "items": int((part["stratum"] == stratum).sum()), "descriptive": n_known < st.MIN_ITEMS}
+                for view in ("gen", "prob"):
+                    row[f"retention_{view}"] = _est(known, st.mean_of(f"kept_{view}"), demo).as_dict()
+                row["misalignment"] = (_none_to_nan(row["retention_prob"]["value"]) - _none_to_nan(row["retention_gen"]["value"]))
+                known = known.assign(disagree=(known["kept_gen"] > 0.5) != (known["kept_prob"] > 0.5))
+                row["disagreement"] = _est(known, st.mean_of("disagree"), demo).as_dict()
+                rows.append(row)
+    return rows
+
+
+def costs(demo: Demo, outcomes: Any) -> list[dict[str, Any]]:
+    """Collateral forgetting (untargeted strata) and damage to retain/utility, QA probe."""
+    rows = []
+    qa = outcomes[outcomes["probe"] == "qa"]
+    for method in demo.preset.methods:
+        part = pairing.seed_average(qa[qa["method"] == method])
+        untargeted = part[part["split"].str.startswith("forget_") & (part["stratum"] != part["target"])]
+        row = {"method": method, "collateral_logprob": _est(untargeted, st.mean_of("forget_logprob"), demo).as_dict()}
+        for split in ("retain", "utility"):
+            cut = part[part["split"] == split].assign(acc_drop=lambda f: f["contains_before"] - f["contains_after"])
+            row[f"{split}_logprob"] = _est(cut, st.mean_of("forget_logprob"), demo).as_dict()
+            row[f"{split}_accuracy_drop"] = _est(cut, st.mean_of("acc_drop"), demo).as_dict()
+        rows.append(row)
+    return rows
+
+
+def _none_to_nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+# ---------------------------------------------------------------------------- in-run curves
+
+
+def inrun_curve(demo: Demo, run: Any, base: Any) -> list[tuple[int, Any]]:
+    """(step, per-item records) of a run's in-run evaluations, step 0 being the base model."""
+    import pandas as pd
+
+    folder = demo.run_dir(run) / "inrun"
+    steps = [(int(p.stem.split("-")[1]), p) for p in sorted(folder.glob("step-*.parquet"))] if folder.is_dir() else []
+    return [(0, base)] + [(s, pd.read_parquet(p)) for s, p in steps if s > 0]
+
+
+def _interpolate(curve: list[tuple[int, float]], level: float) -> tuple[float, int, int, float] | None:
+    """First crossing of ``level`` (> the first value) by the curve's values, linearly interpolated:
+    (step, index before, index after, weight of the later evaluation)."""
+    for i in range(1, len(curve)):
+        (s0, v0), (s1, v1) = curve[i - 1], curve[i]
+        if v1 >= level:
+            w = 1.0 if v1 == v0 else min(max((level - v0) / (v1 - v0), 0.0), 1.0)
+            return s0 + w * (s1 - s0), i - 1, i, w
+    return None
+
+
+def equal_utility(demo: Demo) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    rows, base_cache = [], {}
+    for run in demo.runs():
+        if run.model.id not in base_cache:
+            base_cache[run.model.id] = pd.read_parquet(demo.base_records(run.model))
+        base = base_cache[run.model.id]
+        curve = inrun_curve(demo, run, base)
+        if len(curve) < 2:
+            continue
+        qa = [(s, r[r["probe"] == "qa"]) for s, r in curve]
+        retain_acc = [(s, float(r.loc[r["split"] == "retain", "contains"].mean())) for s, r in qa]
+        drops = [(s, retain_acc[0][1] - a) for s, a in retain_acc]
+        target = f"forget_{run.target}"
+        scores = [r[r["split"] == target].set_index("fact_id")["logprob"] for _, r in qa]
+        for level in UTILITY_LEVELS:
+            hit = _interpolate(drops, level)
+            row = {"model": run.model.id, "method": run.method, "target": run.target, "seed": run.seed, "level": level,
+                   "reached": hit is not None}
+            if hit is not None:
+                step, i, j, w = hit
+                at = (1 - w) * scores[i] + w * scores[j]
+                items = pd.DataFrame({"fact_id": at.index, "forgetting": (scores[0] - at).reindex(at.index).to_numpy()})
+                items = items.merge(base[(base["split"] == target) & (base["probe"] == "qa")][["fact_id", "person_id"]],
+                                    on="fact_id")
+                row.update(step=step, items=items.assign(model=run.model.id))
+            rows.append(row)
+    return _equal_utility_estimates(demo, rows)
+
+
+def _equal_utility_estimates(demo: Demo, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    out = []
+    for method in demo.preset.methods:
+        for level in UTILITY_LEVELS:
+            mine = [r for r in rows if r["method"] == method and r["level"] == level]
+            entry: dict[str, Any] = {"method": method, "level": level}
+            for stratum in STRATA:
+                runs = [r for r in mine if r["target"] == stratum]
+                reached = [r for r in runs if r["reached"]]
+                entry[f"{stratum}_runs_reached"] = f"{len(reached)}/{len(runs)}"
+                if runs and len(reached) == len(runs):
+                    items = pd.concat([r["items"] for r in reached], ignore_index=True)
+                    items = items.groupby(["model", "fact_id", "person_id"], as_index=False)["forgetting"].mean()
+                    entry[stratum] = _est(items, st.mean_of("forgetting"), demo).as_dict()
+                    entry[f"{stratum}_step"] = float(np.mean([r["step"] for r in reached]))
+                else:
+                    entry[stratum] = None
+            out.append(entry)
+    return out
+
+
+def size_comparison(demo: Demo) -> dict[str, Any]:
+    """Finding 2: disagreement at matched generation-view forgetting, larger vs smaller models."""
+    from scipy import stats
+
+    sizes = demo.preset.sizes
+    per_size = {s: [m for m in demo.preset.models if m.size == s] for s in sizes}
+    claims = len(sizes) >= 2 and all(len(models) >= 2 for models in per_size.values())
+    values = _matched_disagreement(demo)
+    summary: dict[str, Any] = {"sizes": list(sizes), "claims_a_verdict": claims, "per_model": values}
+    if len(sizes) < 2:
+        summary["verdict"] = "descriptive (one model size in this preset: run `--preset sizes`)"
+        return summary
+    small, large = sizes[0], sizes[-1]
+    a = [v for m, v in values.items() if m.startswith(f"{small}-") and math.isfinite(v)]
+    b = [v for m, v in values.items() if m.startswith(f"{large}-") and math.isfinite(v)]
+    summary.update(small=small, large=large, small_values=a, large_values=b)
+    if not claims or len(a) < 2 or len(b) < 2:
+        summary["verdict"] = "descriptive (fewer than 2 models per size)"
+        return summary
+    test = stats.ttest_ind(b, a, equal_var=False)
+    low, high = test.confidence_interval(0.95)
+    diff = float(np.mean(b) - np.mean(a))
+    summary.update(difference=diff, ci=[float(low), float(high)], p_value=float(test.pvalue))
+    summary["verdict"] = ("as predicted" if low > 0 else "opposite" if high < 0 else "inconclusive")
+    return summary
+
+
+def _matched_disagreement(demo: Demo) -> dict[str, float]:
+    """Per model: mean over its runs of the disagreement at the step where the generation view has
+    forgotten MATCHED_GEN_FORGETTING of the known targeted items (QA probe)."""
+    import pandas as pd
+
+    per_model: dict[str, list[float]] = {}
+    for run in demo.runs():
+        base = pd.read_parquet(demo.base_records(run.model))
+        curve = inrun_curve(demo, run, base)
+        target = f"forget_{run.target}"
+        items = [r[(r["probe"] == "qa") & (r["split"] == target)].set_index("fact_id") for _, r in curve]
+        first = items[0]
+        known = first.index[(first["contains"] >= 1) & (first["mc_acc"] >= 1)]
+        if len(known) == 0 or len(curve) < 2:
+            continue
+        gen_forgot, disagree = [], []
+        for (step, _), r in zip(curve, items):
+            r = r.reindex(known)
+            kept_gen, kept_prob = r["contains"] >= 1, r["mc_acc"] >= 1
+            gen_forgot.append((step, float(1 - kept_gen.mean())))
+            disagree.append(float((kept_gen != kept_prob).mean()))
+        hit = _interpolate(gen_forgot, MATCHED_GEN_FORGETTING)
+        if hit is not None:
+            _, i, j, w = hit
+            per_model.setdefault(run.model.id, []).append((1 - w) * disagree[i] + w * disagree[j])
+    return {m: float(np.mean(v)) for m, v in per_model.items()}
+
+
+def model_summaries(demo: Demo) -> list[dict[str, Any]]:
+    """What each pre-trained model knew: accuracy per group and probe, and the guessing floor."""
+    import pandas as pd
+
+    rows = []
+    for model in demo.preset.models:
+        base = pd.read_parquet(demo.base_records(model))
+        floor = pairing.majority_answers(base)
+        params = _parameters(demo, model)
+        for probe in demo.preset.probes:
+            part = base[base["probe"] == probe]
+            guess = part["answer"].astype(str) == part["relation"].map(floor).astype(str)
+            for split in sorted(part["split"].unique()):
+                cut = part[part["split"] == split]
+                g = guess[part["split"] == split]
+                known = (cut["contains"] >= 1) & (cut["mc_acc"] >= 1) & ~g
+                rows.append({"model": model.id, "parameters": params, "probe": probe, "split": split,
+                             "items": int(len(cut)), "accuracy_gen": float(cut["contains"].mean()),
+                             "accuracy_mc": float(cut["mc_acc"].mean()), "guess_floor": float(g.mean()),
+                             "known_above_floor": int(known.sum())})
+    return rows
+
+
+def _parameters(demo: Demo, model: Any) -> int:
+    import json
+
+    record = demo.model_dir(model) / "pretrain_record.json"
+    return int(json.loads(record.read_text())["parameters"]) if record.is_file() else 0
+
+
+def analyse(demo: Demo) -> Results:
+    outcomes = load_outcomes(demo)
+    results = Results(outcomes=outcomes)
+    results.models = model_summaries(demo)
+    results.slopes = frequency_slopes(demo, outcomes)
+    results.strata = strata_means(demo, outcomes)
+    results.retention = known_retention(demo, outcomes)
+    results.costs = costs(demo, outcomes)
+    results.equal_utility = equal_utility(demo)
+    results.sizes = size_comparison(demo)
+    return results

@@ -1,0 +1,197 @@
+"""The demo's stages, each writing files under the run folder; a finished stage is reused.
+
+    per model: world -> count (checked against the world's true counts) -> benchmark -> pre-training
+               -> base evaluation (per-item records, every forget stratum + retain + utility, QA and BIO)
+    grid:      model x method x target stratum x seed: unlearning (with in-run per-item records)
+               -> evaluation of every split again (the untargeted strata are the control)
+    then:      leaderboard (first model) -> robustness (first model) -> analysis -> report
+
+Layout::
+
+    DIR/models/<model>/{world,counts,benchmark,model}/   DIR/models/<model>/base.parquet
+    DIR/runs/<model>/<method>/<target>/seed<k>/           checkpoint, run_record.json, inrun/, after.parquet
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import atomic_write_text
+from freq_unlearn.core.schema import FORGET_SPLITS, RETAIN_SPLIT, STRATA, UTILITY_SPLIT
+from freq_unlearn.demo.presets import DemoPreset, ModelSpec
+
+EVAL_SPLITS = FORGET_SPLITS + (RETAIN_SPLIT, UTILITY_SPLIT)
+DONE = ".stage-complete"
+
+
+@dataclass(frozen=True)
+class Run:
+    model: ModelSpec
+    method: str
+    target: str  # the forget stratum this run unlearns
+    seed: int
+
+    @property
+    def tag(self) -> str:
+        return f"{self.model.id} {self.method} forget_{self.target} seed {self.seed}"
+
+
+class Demo:
+    def __init__(self, out: Path, preset: DemoPreset, settings_name: str = "custom",
+                 say: Callable[[str], None] = print) -> None:
+        self.out, self.preset, self.settings_name, self.say = Path(out), preset, settings_name, say
+        self.log: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ paths
+    def model_root(self, model: ModelSpec) -> Path:
+        return self.out / "models" / model.id
+
+    def world_dir(self, model: ModelSpec) -> Path:
+        return self.model_root(model) / "world"
+
+    def benchmark_dir(self, model: ModelSpec) -> Path:
+        return self.model_root(model) / "benchmark"
+
+    def model_dir(self, model: ModelSpec) -> Path:
+        return self.model_root(model) / "model"
+
+    def base_records(self, model: ModelSpec) -> Path:
+        return self.model_root(model) / "base.parquet"
+
+    def run_dir(self, run: Run) -> Path:
+        return self.out / "runs" / run.model.id / run.method / run.target / f"seed{run.seed}"
+
+    def after_records(self, run: Run) -> Path:
+        return self.run_dir(run) / "after.parquet"
+
+    def runs(self) -> list[Run]:
+        p = self.preset
+        return [Run(m, method, target, seed) for m in p.models for method in p.methods for target in STRATA
+                for seed in p.seeds]
+
+    # ------------------------------------------------------------------ stages
+    def stage(self, name: str, done: Path, work: Callable[[], None], quiet: bool = False) -> None:
+        """Run ``work`` unless ``done`` exists (a file written last, so an interrupted stage reruns)."""
+        if done.exists():
+            self.log.append({"stage": name, "seconds": 0.0, "reused": True})
+            return
+        if not quiet:
+            self.say(f"[demo] {name} ...")
+        started = time.perf_counter()
+        work()
+        done.parent.mkdir(parents=True, exist_ok=True)
+        if done.name == DONE:
+            done.write_text("ok\n")
+        seconds = time.perf_counter() - started
+        self.log.append({"stage": name, "seconds": round(seconds, 1), "reused": False})
+        if not quiet:
+            self.say(f"[demo] {name}: {seconds:.0f} s")
+
+    def make_world(self, model: ModelSpec) -> None:
+        from freq_unlearn.world import WorldConfig, generate_world
+
+        config = WorldConfig(**self.preset.world, seed=model.world_seed, rotation=model.rotation)
+        generate_world(self.world_dir(model), config, overwrite=True)
+
+    def make_counts(self, model: ModelSpec) -> None:
+        """Count with the `scan` backend and check every count against the world's truth."""
+        from freq_unlearn.frequency_index import count_facts
+        from freq_unlearn.world import load_world
+
+        world = load_world(self.world_dir(model))
+        out = self.model_root(model) / "counts"
+        out.mkdir(parents=True, exist_ok=True)
+        counts = count_facts([str(p) for p in world.corpus_files], world.facts_path, out / "counts.parquet",
+                             progress=False)
+        truth = world.facts().set_index("fact_id")["true_count"]
+        counted = counts.set_index("fact_id")["count"].reindex(truth.index)
+        wrong = counted[counted != truth]
+        check = {"facts": int(len(truth)), "exact": int((counted == truth).sum()), "mismatches": int(len(wrong)),
+                 "first_mismatch": None if wrong.empty else str(wrong.index[0])}
+        atomic_write_text(out / "check.json", json.dumps(check, indent=2))
+        if len(wrong):
+            raise UserError(f"counting disagrees with the world's true counts on {len(wrong)} facts "
+                            f"(first: {wrong.index[0]}); see {out / 'check.json'}")
+
+    def make_benchmark(self, model: ModelSpec) -> None:
+        from freq_unlearn.frequency_index import build_benchmark
+
+        build_benchmark(self.world_dir(model) / "facts.parquet", self.model_root(model) / "counts" / "counts.parquet",
+                        self.benchmark_dir(model), name=f"freq-unlearn demo, world {model.id}", overwrite=True,
+                        seed=model.world_seed)
+
+    def make_model(self, model: ModelSpec) -> None:
+        from freq_unlearn.pretrain import PretrainConfig, pretrain
+
+        out = self.model_dir(model)
+        config = PretrainConfig(size=model.size, epochs=self.preset.epochs.get(model.size), seed=model.pretrain_seed)
+        partial = out.with_name(out.name + ".partial")
+        pretrain(self.world_dir(model), out, config, overwrite=True, resume=partial.exists(), progress=False)
+
+    def evaluate(self, model_dir: Path, model: ModelSpec, out: Path) -> None:
+        from freq_unlearn.tasks.evaluation import evaluate, write_records
+
+        records = evaluate(model_dir, str(self.benchmark_dir(model)), EVAL_SPLITS, probes=self.preset.probes)
+        write_records(records, out)
+
+    def unlearn(self, run: Run) -> None:
+        from freq_unlearn.unlearn_methods import unlearn
+
+        out = self.run_dir(run)
+        if out.exists():  # an interrupted run: start it again (runs are short)
+            shutil.rmtree(out)
+        unlearn(model=str(self.model_dir(run.model)), benchmark=str(self.benchmark_dir(run.model)), forget=run.target,
+                method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False,
+                metrics_steps=self.preset.inrun_steps, **self.preset.overrides(run.method))
+
+    # ------------------------------------------------------------------ the run
+    def prepare_model(self, model: ModelSpec) -> None:
+        root = self.model_root(model)
+        self.stage(f"{model.id}: world", self.world_dir(model) / DONE, lambda: self.make_world(model))
+        self.stage(f"{model.id}: count + check", root / "counts" / DONE, lambda: self.make_counts(model))
+        self.stage(f"{model.id}: benchmark", self.benchmark_dir(model) / DONE, lambda: self.make_benchmark(model))
+        self.stage(f"{model.id}: pre-training ({model.size})", self.model_dir(model) / DONE, lambda: self.make_model(model))
+        self.stage(f"{model.id}: base evaluation", self.base_records(model),
+                   lambda: self.evaluate(self.model_dir(model), model, self.base_records(model)))
+
+    def unlearning_grid(self) -> None:
+        from tqdm import tqdm
+
+        runs = self.runs()
+        todo = [r for r in runs if not self.after_records(r).exists()]
+        self.say(f"[demo] unlearning grid: {len(runs)} runs ({len(runs) - len(todo)} already done) ...")
+        started = time.perf_counter()
+        with tqdm(total=len(runs), initial=len(runs) - len(todo), desc="[demo] unlearning", unit="run",
+                  disable=False, dynamic_ncols=True) as bar:
+            for run in todo:
+                bar.set_postfix_str(run.tag)
+                self.stage(f"unlearn {run.tag}", self.run_dir(run) / "run_record.json", lambda r=run: self.unlearn(r),
+                           quiet=True)
+                self.stage(f"evaluate {run.tag}", self.after_records(run),
+                           lambda r=run: self.evaluate(self.run_dir(r), r.model, self.after_records(r)), quiet=True)
+                bar.update()
+        self.say(f"[demo] unlearning grid: {time.perf_counter() - started:.0f} s")
+
+    def run(self) -> Path:
+        started = time.perf_counter()
+        for model in self.preset.models:
+            self.prepare_model(model)
+        self.unlearning_grid()
+        if self.preset.leaderboard:
+            from freq_unlearn.demo.board import make_leaderboard
+
+            self.stage("leaderboard", self.out / "leaderboard" / DONE, lambda: make_leaderboard(self))
+        from freq_unlearn.demo.analysis import analyse
+        from freq_unlearn.demo.report import write_report
+
+        results = analyse(self)
+        report = write_report(self, results, time.perf_counter() - started)
+        self.say(f"[demo] report: {report}")
+        return report

@@ -1,0 +1,123 @@
+"""Every setting of a demo run, fixed here before any result is seen.
+
+A run pre-trains several models; the **pre-trained model is the unit of replication**. The models
+of one world seed see worlds that *rotate* the same people through the count tiers (rotation r puts
+each forget person one tier further along), so over the rotations every person is high-count in one
+model, medium in another and low in the third, and person and answer-value effects cancel.
+Unlearning seeds are nested within models. `demo_settings.json` records the preset of a run, and a
+rerun with other settings into the same folder is refused.
+
+Unlearning strength (all methods, all presets on a CPU): 40 steps of batch 16 at learning rate
+1e-4, chosen once, before the frequency protocol existed, on one GA run of the tiny model on
+forget_high by the rule "forgets most known facts while retain accuracy stays >= 90%" (a rule about
+utility, blind to frequency), and not changed after any result of this protocol was seen.
+
+Forget data (``forget_format``): both forms in which the benchmark asks a fact, its question and its
+biography sentence, because the corpus taught the fact in biographies and the protocol measures
+both probes; QA-format forget data alone leaves most biography-form knowledge in place
+(../shared/NOTES.md). IDK and IdkDPO answer a question with a refusal, which has no biography
+form: they get the QA pairs only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CORE_METHODS = ("ga", "npo", "simnpo")
+ALL_METHODS = ("ga", "graddiff", "npo", "simnpo", "idk", "idkdpo", "rmu")
+QA_ONLY_METHODS = ("idk", "idkdpo")
+
+# The demo world: 16 forget people per tier x 6 relations = 96 facts per stratum (>= 30 per stratum
+# for a verdict), 32 retain and 16 utility people, 32 held-out people (never in the corpus).
+DEMO_WORLD = dict(design="tiered", people_per_tier=16, n_retain=32, n_utility=16, n_cities=20)
+
+UNLEARN = dict(learning_rate=1e-4, max_steps=40, per_device_train_batch_size=16, warmup_steps=0,
+               forget_format="both")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One pre-trained model: its size preset and the world (seed, rotation) it was trained on."""
+
+    size: str
+    world_seed: int = 0
+    rotation: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.size}-w{self.world_seed}r{self.rotation}"
+
+    @property
+    def pretrain_seed(self) -> int:
+        # Each model also starts from its own initialisation; the first one is the test fixture's.
+        return self.world_seed * 10 + self.rotation
+
+
+def rotated(size: str, rotations: int = 3, world_seeds: tuple[int, ...] = (0,)) -> tuple[ModelSpec, ...]:
+    return tuple(ModelSpec(size, s, r) for s in world_seeds for r in range(rotations))
+
+
+@dataclass(frozen=True)
+class DemoPreset:
+    description: str
+    models: tuple[ModelSpec, ...]
+    methods: tuple[str, ...]
+    world: dict[str, Any] = field(default_factory=lambda: dict(DEMO_WORLD))
+    seeds: tuple[int, ...] = (0,)
+    unlearn: dict[str, Any] = field(default_factory=lambda: dict(UNLEARN))
+    probes: tuple[str, ...] = ("qa", "bio")
+    inrun_steps: int = 10  # per-item evaluation of the targeted split and retain every N steps
+    leaderboard: bool = True  # every method submitted under the leaderboard protocol (first model)
+    robustness_methods: tuple[str, ...] = ()  # relearning attack + membership inference (first model)
+    epochs: dict[str, int] = field(default_factory=dict)  # per-size override of the pre-training epochs
+    n_resamples: int = 999  # people-bootstrap resamples per model
+
+    @property
+    def main_model(self) -> ModelSpec:
+        return self.models[0]
+
+    @property
+    def sizes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.size for m in self.models))
+
+    def overrides(self, method: str) -> dict[str, Any]:
+        settings = dict(self.unlearn)
+        if method in QA_ONLY_METHODS and settings.get("forget_format") != "qa":
+            settings["forget_format"] = "qa"
+        return settings
+
+
+PRESETS: dict[str, DemoPreset] = {
+    # CI's end-to-end test: every stage once, on one model (= the test fixtures' world and model).
+    "quick": DemoPreset(
+        "one tiny model, GA and NPO, every stage (CI's end-to-end run; descriptive only)",
+        models=rotated("tiny", rotations=1), methods=("ga", "npo"), inrun_steps=20,
+    ),
+    # The default: three rotated worlds x one size; the frequency effect is estimated over models.
+    "default": DemoPreset(
+        "three tiny models on rotated worlds, GA/NPO/SimNPO and the count-aware method, the untargeted control",
+        models=rotated("tiny"), methods=CORE_METHODS,
+    ),
+    # Finding 2 (views disagree more in larger models) needs >= 2 models per size.
+    "sizes": DemoPreset(
+        "two sizes x two rotated worlds, GA and SimNPO, disagreement at matched generation-view forgetting",
+        models=rotated("tiny", rotations=2) + rotated("mini", rotations=2), methods=("ga", "simnpo"),
+        inrun_steps=5, leaderboard=False,
+    ),
+    # Everything: six worlds (two world seeds x three rotations) of the tiny size, three of mini,
+    # every method, two unlearning seeds, the robustness attacks.
+    "thorough": DemoPreset(
+        "nine models (tiny x 6 rotated worlds, mini x 3), every method, two seeds, relearning and MIA",
+        models=rotated("tiny", world_seeds=(0, 1)) + rotated("mini"), methods=ALL_METHODS, seeds=(0, 1),
+        robustness_methods=CORE_METHODS,
+    ),
+    # The paper's scale (10,000 people; GPT-2 from ~26M to ~300M parameters): GPUs only.
+    "paper": DemoPreset(
+        "the paper's scale on GPUs: 10,000 people, GPT-2 paper-s and paper-l, three rotations each",
+        models=rotated("paper-s") + rotated("paper-l"), methods=CORE_METHODS,
+        world=dict(design="tiered", people_per_tier=2000, n_retain=2000, n_utility=2000, n_cities=150),
+        unlearn=dict(UNLEARN, learning_rate=1e-5, max_steps=200, per_device_train_batch_size=32),
+        inrun_steps=25, robustness_methods=CORE_METHODS,
+    ),
+}
