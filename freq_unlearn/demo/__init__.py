@@ -35,7 +35,12 @@ def quiet_libraries(verbose: bool) -> None:
 
 
 def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> Path:
-    from freq_unlearn.demo.pipeline import Demo
+    """Run (or continue) a demo into ``out``; returns the report's path."""
+    import time
+
+    from freq_unlearn.demo.analysis import analyse
+    from freq_unlearn.demo.pipeline import DONE, Demo
+    from freq_unlearn.demo.report import write_report
 
     if preset_name not in PRESETS:
         raise UserError(f"demo preset {preset_name!r} is unknown; choose one of {', '.join(PRESETS)}")
@@ -48,7 +53,18 @@ def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> 
     if settings_file.exists() and json.loads(settings_file.read_text()) != settings:
         raise UserError(f"{out} holds a demo run with other settings ({settings_file}); use another --out")
     atomic_write_text(settings_file, json.dumps(settings, indent=2))
-    return Demo(out, preset, preset_name).run()
+    demo = Demo(out, preset, preset_name)
+    started = time.perf_counter()
+    for model in preset.models:
+        demo.prepare_model(model)
+    demo.unlearning_grid()
+    if preset.leaderboard:
+        from freq_unlearn.demo.board import make_leaderboard
+
+        demo.stage("leaderboard", out / "leaderboard" / DONE, lambda: make_leaderboard(demo))
+    report = write_report(demo, analyse(demo), time.perf_counter() - started)
+    demo.say(f"[demo] report: {report}")
+    return report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@
                -> base evaluation (per-item records, every forget stratum + retain + utility, QA and BIO)
     grid:      model x method x target stratum x seed: unlearning (with in-run per-item records)
                -> evaluation of every split again (the untargeted strata are the control)
-    then:      leaderboard (first model) -> robustness (first model) -> analysis -> report
+    then (freq_unlearn.demo.run_demo): leaderboard (first model) -> analysis -> report
 
 Layout::
 
@@ -178,20 +178,3 @@ class Demo:
                            lambda r=run: self.evaluate(self.run_dir(r), r.model, self.after_records(r)), quiet=True)
                 bar.update()
         self.say(f"[demo] unlearning grid: {time.perf_counter() - started:.0f} s")
-
-    def run(self) -> Path:
-        started = time.perf_counter()
-        for model in self.preset.models:
-            self.prepare_model(model)
-        self.unlearning_grid()
-        if self.preset.leaderboard:
-            from freq_unlearn.demo.board import make_leaderboard
-
-            self.stage("leaderboard", self.out / "leaderboard" / DONE, lambda: make_leaderboard(self))
-        from freq_unlearn.demo.analysis import analyse
-        from freq_unlearn.demo.report import write_report
-
-        results = analyse(self)
-        report = write_report(self, results, time.perf_counter() - started)
-        self.say(f"[demo] report: {report}")
-        return report

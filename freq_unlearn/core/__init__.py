@@ -1,0 +1,4 @@
+"""The kernel every part imports: names and schemas (``schema``), errors, atomic writes (``fsutil``),
+answer matching (``answers``), direct scoring of a causal LM (``lm``) and the benchmark folder
+(``benchmark_folder``). It imports nothing else from the package; importing it loads no torch.
+"""
