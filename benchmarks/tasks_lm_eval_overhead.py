@@ -1,38 +1,40 @@
-"""lm-eval over all default tasks vs a direct batched evaluation of the same items: same numbers?
-how much slower? (goal: lm-eval <= 1.3x the direct loop)
+"""The suite's evaluation through lm-eval vs a direct loop over the same items; and the fixed cost
+of one evaluation before and after the evaluation API (issue 15).
 
-    python benchmarks/tasks_lm_eval_overhead.py                      # random tiny GPT-2, packaged data
-    python benchmarks/tasks_lm_eval_overhead.py --model DIR --benchmark DIR --batch-size 32
-    python benchmarks/tasks_lm_eval_overhead.py --model DIR --cap 200   # 5x the packaged size
+    python benchmarks/tasks_lm_eval_overhead.py                       # random tiny GPT-2, packaged data
+    python benchmarks/tasks_lm_eval_overhead.py --model DIR --benchmark DIR --repeats 3
 
-Both sides load the model, read the benchmark, build every request of the 16 default tasks
-(greedy generation until "\\n"/"Question:" up to 32 tokens; 4 answer candidates + 4 T/F
-continuations per item), run them with the same batch size and score them with the suite's
-per-item functions (freq_unlearn.tasks.metrics). The direct side is a plain PyTorch loop:
-left-padded batched ``generate`` and one forward pass per batch of (context, continuation)
-pairs. lm-eval runs through ``simple_evaluate`` with a TaskManager over our folder only; the
-time lm-eval's CLI spends indexing its own ~14k tasks is reported separately. lm-eval's fixed
-costs (collecting environment info, building the task objects) weigh most on small runs.
+Printed, each measured side by side in one run (runs alternated, median of --repeats):
+
+1. ``tasks.evaluation.evaluate`` (lm-eval's evaluator over the suite's tasks, model in memory) /
+   a direct loop (``freq_unlearn.core.lm``: batched greedy decoding and one forward pass per batch of
+   (context, continuation) pairs, scored with ``freq_unlearn.tasks.scores``) on every item of the
+   QA probe of every non-paraphrased split. Same numbers are checked. Goal <= 1.3x.
+2. The fixed cost of one evaluation of a small split: the way the suite evaluated before
+   (``lm_eval.simple_evaluate`` from the model folder, which collects environment info with a
+   ``pip list`` subprocess and re-seeds torch) vs ``evaluate`` now; fixed cost = time - direct time.
+3. Indexing lm-eval's whole task catalogue (what its CLI does at start) vs the suite's folder only.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from freq_unlearn.core import schema
+from freq_unlearn.core.lm import continuation_logprobs, greedy_continuations
+from freq_unlearn.core.schema import FORGET_SPLITS, RETAIN_SPLIT, UTILITY_SPLIT, task_name
 from freq_unlearn.tasks import DEFAULT_TASKS_DIR
 from freq_unlearn.tasks.benchmark_io import load_split, resolve_source
-from freq_unlearn.tasks.metrics import generation_scores, probability_scores
-from freq_unlearn.tasks.utils import DEFAULT_NUM_CHOICES, answer_length, doc_to_target, doc_to_text, probe_requests
+from freq_unlearn.tasks.scores import generation_scores, probability_scores
+from freq_unlearn.tasks.utils import DEFAULT_NUM_CHOICES, candidates, doc_to_text
 
+SPLITS = FORGET_SPLITS + (RETAIN_SPLIT, UTILITY_SPLIT)
 UNTIL = ("\n", "Question:")
-MAX_GEN_TOKS = 32
 
 
 def random_tiny_model(out: Path, benchmark: str) -> Path:
@@ -41,17 +43,14 @@ def random_tiny_model(out: Path, benchmark: str) -> Path:
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     torch.manual_seed(0)
-    texts = []
-    for split in schema.BENCHMARK_SPLITS:
-        ds = load_split(benchmark, split)
-        texts += [f"{doc_to_text(d)} {d['answer']} " + " ".join(d["distractors"]) for d in ds]
+    texts = [f"{doc_to_text(d)} {d['answer']} " + " ".join(d["distractors"]) for s in SPLITS for d in load_split(benchmark, s)]
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(texts + ["True or False: True False"], trainers.BpeTrainer(
-        vocab_size=2048, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=2048, special_tokens=["<|endoftext|>"],
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                       show_progress=False))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    tokenizer.model_max_length = 256
     model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=128, n_layer=4, n_head=4,
                                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id))
     model.save_pretrained(out)
@@ -59,148 +58,92 @@ def random_tiny_model(out: Path, benchmark: str) -> Path:
     return out
 
 
-# --------------------------------------------------------------------------- direct loop
+def direct(model, tokenizer, docs: list[dict], batch_size: int) -> list[dict[str, float]]:
+    """Every item's scores with the kernel's functions, no lm-eval."""
+    contexts = [doc_to_text(d) for d in docs]
+    texts = greedy_continuations(model, tokenizer, contexts, max_new_tokens=32, until=UNTIL, batch_size=batch_size)
+    cands = [candidates(d, DEFAULT_NUM_CHOICES) for d in docs]
+    pairs = [(c, " " + a) for c, options in zip(contexts, cands) for a in options]
+    scores = iter(continuation_logprobs(model, tokenizer, pairs, batch_size=batch_size))
+    out = []
+    for doc, text, options in zip(docs, texts, cands):
+        lls = [next(scores) for _ in options]
+        out.append(generation_scores(str(doc["answer"]), text) | probability_scores(lls[0][0], [x[0] for x in lls[1:]], lls[0][1]))
+    return out
 
 
-def direct_generate(model, tokenizer, prompts: list[str], batch_size: int) -> list[str]:
-    tokenizer.padding_side = "left"
-    outputs: list[str] = []
-    for i in range(0, len(prompts), batch_size):
-        batch = tokenizer(prompts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
-        with torch.no_grad():
-            gen = model.generate(**batch, max_new_tokens=MAX_GEN_TOKS, do_sample=False, pad_token_id=tokenizer.pad_token_id,
-                                 stop_strings=list(UNTIL), tokenizer=tokenizer)
-        for row in tokenizer.batch_decode(gen[:, batch["input_ids"].shape[1] :], skip_special_tokens=True):
-            for stop in UNTIL:
-                row = row.split(stop)[0]
-            outputs.append(row)
-    return outputs
-
-
-def direct_loglikelihood(model, tokenizer, pairs: list[tuple[str, str]], batch_size: int) -> list[float]:
-    encoded = []
-    for context, continuation in pairs:
-        whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
-        n_ctx = len(tokenizer(context, add_special_tokens=False)["input_ids"])
-        encoded.append((whole, len(whole) - n_ctx))
-    # longest first, as lm-eval does: batches of similar lengths waste less padding
-    order = sorted(range(len(encoded)), key=lambda j: -len(encoded[j][0]))
-    scores = [0.0] * len(encoded)
-    pad = tokenizer.pad_token_id
-    for i in range(0, len(order), batch_size):
-        chunk = [encoded[j] for j in order[i : i + batch_size]]
-        width = max(len(w) for w, _ in chunk) - 1
-        ids = torch.full((len(chunk), width), pad)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for row, (whole, _) in enumerate(chunk):  # right padding: positions stay 0..n-1
-            ids[row, : len(whole) - 1] = torch.tensor(whole[:-1])
-            mask[row, : len(whole) - 1] = 1
-        with torch.no_grad():
-            logprobs = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
-        for row, (whole, n_cont) in enumerate(chunk):
-            n = len(whole) - 1
-            targets = torch.tensor(whole[-n_cont:])
-            scores[order[i + row]] = float(logprobs[row, n - n_cont : n].gather(1, targets[:, None]).sum())
-    return scores
-
-
-def run_direct(model_dir: str, benchmark: str, batch_size: int) -> dict[str, dict[str, float]]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    docs = {split: list(load_split(benchmark, split)) for split in schema.BENCHMARK_SPLITS}
-    prompts = [doc_to_text(d) for split in schema.BENCHMARK_SPLITS for d in docs[split]]
-    continuations = iter(direct_generate(model, tokenizer, prompts, batch_size))
-    pairs = [p for split in schema.BENCHMARK_SPLITS for d in docs[split] for p in probe_requests(d, doc_to_text(d), DEFAULT_NUM_CHOICES)]
-    lls = iter(direct_loglikelihood(model, tokenizer, pairs, batch_size))
-
-    results: dict[str, dict[str, float]] = {}
-    for split in schema.BENCHMARK_SPLITS:
-        gen_items, ll_items = [], []
-        for d in docs[split]:
-            gen_items.append(generation_scores(str(d["answer"]), next(continuations)))
-            n_pairs = len(probe_requests(d, doc_to_text(d), DEFAULT_NUM_CHOICES))
-            item = [next(lls) for _ in range(n_pairs)]
-            k = n_pairs - 4
-            ll_items.append(probability_scores(item[0], item[1:k], answer_length(doc_to_text(d), doc_to_target(d), tokenizer),
-                                               (item[k], item[k + 1]), (item[k + 2], item[k + 3])))
-        results[f"freq_unlearn_synthetic_{split}_gen"] = {m: sum(x[m] for x in gen_items) / len(gen_items) for m in gen_items[0]}
-        results[f"freq_unlearn_synthetic_{split}_ll"] = {m: sum(x[m] for x in ll_items) / len(ll_items) for m in ll_items[0]}
-    return results
-
-
-# --------------------------------------------------------------------------- lm-eval
-
-
-def run_lm_eval(model_dir: str, benchmark: str, batch_size: int) -> dict[str, dict[str, float]]:
-    from lm_eval import simple_evaluate
+def old_way(model_dir: Path, benchmark: str, splits: tuple[str, ...], batch_size: int) -> None:
+    """What the leaderboard and demo did before: simple_evaluate from the folder, per evaluation."""
+    import lm_eval
     from lm_eval.tasks import TaskManager
 
-    tm = TaskManager(include_path=str(DEFAULT_TASKS_DIR), include_defaults=False,
-                     metadata={"benchmark": benchmark, "pretrained": model_dir})
-    out = simple_evaluate(model="hf", model_args={"pretrained": model_dir}, device="cpu", batch_size=batch_size,
-                          tasks=tm.match_tasks(["freq_unlearn_*"]), task_manager=tm)
-    return {task: {k.split(",")[0]: v for k, v in res.items() if k.endswith(",none") and "stderr" not in k}
-            for task, res in out["results"].items()}
+    manager = TaskManager(include_path=str(DEFAULT_TASKS_DIR), include_defaults=False,
+                          metadata={"benchmark": benchmark, "pretrained": str(model_dir)})
+    lm_eval.simple_evaluate(model="hf", model_args={"pretrained": str(model_dir), "dtype": "float32"}, device="cpu",
+                            tasks=[task_name("synthetic", s, v) for s in splits for v in ("gen", "ll")],
+                            task_manager=manager, batch_size=batch_size, log_samples=True, bootstrap_iters=0)
 
 
-def main() -> int:
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="model folder (default: a random GPT-2 4x128 made here)")
-    parser.add_argument("--benchmark", default="synthetic", help="benchmark folder or 'synthetic' (packaged)")
-    parser.add_argument("--cap", type=int, help="instead: rebuild the packaged benchmark with this many facts per split")
+    parser.add_argument("--model", type=Path, help="model folder (default: a random tiny GPT-2)")
+    parser.add_argument("--benchmark", default="synthetic")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per side (best is kept)")
-    parser.add_argument("--tolerance", type=float, default=1e-3, help="largest allowed difference of a task mean")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.cap:
-            from freq_unlearn.packaged_data import build_packaged
+    torch.set_num_threads(1)
 
-            benchmark = str(build_packaged(Path(tmp) / "bench", Path(tmp) / "work", cap=args.cap))
-        else:
-            benchmark = resolve_source(args.benchmark)
-        model_dir = args.model or str(random_tiny_model(Path(tmp) / "model", benchmark))
-        import lm_eval.evaluator  # noqa: F401  (imports are not part of either side's time)
-        import transformers  # noqa: F401
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        run_direct(model_dir, benchmark, args.batch_size)  # warm-up: file caches, kernels
-        # alternate the two sides and keep each one's best time: the machine is shared
-        t_direct = t_harness = math.inf
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            direct = run_direct(model_dir, benchmark, args.batch_size)
-            t_direct = min(t_direct, time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            harness = run_lm_eval(model_dir, benchmark, args.batch_size)
-            t_harness = min(t_harness, time.perf_counter() - t0)
-        from lm_eval.tasks import TaskManager
+    from freq_unlearn.tasks.evaluation import evaluate
 
-        t0 = time.perf_counter()
-        TaskManager()  # what the CLI adds: indexing lm-eval's own tasks (+ ours, via the hook)
-        t_index = time.perf_counter() - t0
-        items = sum(len(load_split(benchmark, s)) for s in schema.BENCHMARK_SPLITS)
+    benchmark = resolve_source(args.benchmark)
+    model_dir = args.model or random_tiny_model(Path(tempfile.mkdtemp()) / "model", benchmark)
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    docs = [d for s in SPLITS for d in load_split(benchmark, s)]
+    small = (FORGET_SPLITS[0],)
+    small_docs = list(load_split(benchmark, small[0]))
 
-    worst = 0.0
-    for task, metrics in sorted(direct.items()):
-        for metric, value in metrics.items():
-            diff = abs(value - harness[task][metric])
-            worst = max(worst, diff if not math.isnan(diff) else math.inf)
-    print(f"items: {items} x 2 variants, batch size {args.batch_size}, model {'random 4x128' if not args.model else args.model}")
-    print(f"best of {args.repeats} runs per side")
-    print(f"direct batched loop : {t_direct:7.2f} s")
-    print(f"lm-eval (Python API): {t_harness:7.2f} s")
-    print(f"lm-eval CLI indexing: {t_index:7.2f} s (extra, once per CLI call)")
-    print(f"largest difference of a task mean: {worst:.2e} (tolerance {args.tolerance:g})")
-    print(f"ratio lm-eval / direct: {t_harness / t_direct:.2f}x (goal <= 1.3x); with CLI indexing: {(t_harness + t_index) / t_direct:.2f}x")
-    if worst > args.tolerance:
-        print("MISMATCH: lm-eval and the direct loop disagree")
-        return 1
-    return 0
+    suite = lambda: evaluate(model, benchmark, SPLITS, tokenizer=tokenizer, batch_size=args.batch_size)  # noqa: E731
+    ours = suite()
+    theirs = direct(model, tokenizer, docs, args.batch_size)
+    by_fact = {(d["fact_id"], d["stratum"]): t for d, t in zip(docs, theirs)}
+    worst = max(abs(row.logprob - by_fact[(row.fact_id, row.stratum)]["logprob"]) for row in ours.itertuples())
+    same_gen = all(row.contains == by_fact[(row.fact_id, row.stratum)]["contains"] for row in ours.itertuples())
+
+    times: dict[str, list[float]] = {k: [] for k in ("suite", "direct", "old_small", "new_small", "direct_small")}
+    for _ in range(args.repeats):  # ABBA-style alternation of the two sides
+        times["suite"].append(timed(suite))
+        times["direct"].append(timed(lambda: direct(model, tokenizer, docs, args.batch_size)))
+        times["direct_small"].append(timed(lambda: direct(model, tokenizer, small_docs, args.batch_size)))
+        times["new_small"].append(timed(lambda: evaluate(model, benchmark, small, tokenizer=tokenizer,
+                                                          batch_size=args.batch_size)))
+        times["old_small"].append(timed(lambda: old_way(model_dir, benchmark, small, args.batch_size)))
+    med = {k: statistics.median(v) for k, v in times.items()}
+
+    from lm_eval.tasks import TaskManager
+
+    index_all = timed(lambda: TaskManager())
+    index_suite = timed(lambda: TaskManager(include_path=str(DEFAULT_TASKS_DIR), include_defaults=False))
+
+    print(f"items: {len(docs)} (QA probe, {len(SPLITS)} splits); same numbers: max |logprob diff| {worst:.2e}, "
+          f"greedy answers agree: {same_gen}")
+    print("| measurement | value | goal |\n|---|---|---|")
+    print(f"| evaluate / direct loop, all items | {med['suite'] / med['direct']:.2f}x "
+          f"({med['suite']:.2f} s vs {med['direct']:.2f} s) | <= 1.3x |")
+    print(f"| fixed cost per evaluation, before (simple_evaluate from the folder) | "
+          f"{med['old_small'] - med['direct_small']:.2f} s | |")
+    print(f"| fixed cost per evaluation, now (evaluate, model in memory) | "
+          f"{med['new_small'] - med['direct_small']:.2f} s | |")
+    print(f"| index lm-eval's whole catalogue / the suite's folder only | {index_all:.2f} s / {index_suite:.3f} s | |")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()
