@@ -35,24 +35,25 @@ def _tasks_check(args: argparse.Namespace) -> int:
 
 
 def _tasks_report(args: argparse.Namespace) -> int:
-    from freq_unlearn.tasks.metrics import pair_runs, read_samples, unlearning_report
+    from freq_unlearn.core.benchmark_folder import BenchmarkError
+    from freq_unlearn.core.fsutil import atomic_write_text
+    from freq_unlearn.tasks.evaluation import read_samples
+    from freq_unlearn.tasks.pairing import pair
+    from freq_unlearn.tasks.summary import json_ready, summarize
 
     for path in [*args.before, *args.after]:
         if not Path(path).exists():
             print(f"freq-unlearn tasks-report: error: {path} does not exist", file=sys.stderr)
             return 2
-    paired = pair_runs(read_samples(args.before), read_samples(args.after))
-    if not paired.fact_id:
-        print("freq-unlearn tasks-report: error: no item appears in both the BEFORE and the AFTER samples", file=sys.stderr)
+    try:
+        paired = pair(read_samples(args.before), read_samples(args.after))
+    except (BenchmarkError, ValueError) as err:
+        print(f"freq-unlearn tasks-report: error: {err}", file=sys.stderr)
         return 2
-    report = unlearning_report(paired.as_columns(), n_boot=args.bootstrap, seed=args.seed)
-    text = json.dumps(report, indent=2, sort_keys=True)
+    text = json.dumps(json_ready(summarize(paired, n_resamples=args.bootstrap, seed=args.seed)), indent=2, sort_keys=True)
     if args.out:
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text + "\n")
-        tmp.replace(out)
-        print(f"wrote {out} ({len(paired.fact_id)} items)")
+        atomic_write_text(Path(args.out), text + "\n")
+        print(f"wrote {args.out} ({len(paired)} items)")
     else:
         print(text)
     return 0
@@ -68,11 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_tasks_check)
 
     p = subparsers.add_parser(
-        "tasks-report", help="retention, frequency gap and misalignment from lm-eval samples before/after unlearning"
+        "tasks-report", help="forgetting per stratum, retention above the guessing floor, misalignment and the "
+        "frequency slope, from lm-eval samples before/after unlearning"
     )
     p.add_argument("--before", nargs="+", required=True, help="lm-eval --log_samples output (files or folders)")
     p.add_argument("--after", nargs="+", required=True, help="the same tasks evaluated after unlearning")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
+    p.add_argument("--bootstrap", type=int, default=999, help="people-bootstrap resamples for the intervals")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the JSON report here instead of printing it")
     p.set_defaults(func=_tasks_report)

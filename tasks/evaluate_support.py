@@ -1,23 +1,21 @@
-"""What the three ``evaluate`` modules under ``evaluate_modules/`` share: inputs and metadata.
+"""What the ``evaluate`` modules under ``evaluate_modules/`` share: inputs and metadata.
 
 Load a module by local path (nothing is fetched from the Hub)::
 
     import evaluate
     from freq_unlearn.tasks import evaluate_module_path
-    from freq_unlearn.tasks.metrics import pair_runs, read_samples
+    from freq_unlearn.tasks.evaluation import read_samples
+    from freq_unlearn.tasks.pairing import pair
 
-    paired = pair_runs(read_samples(["before/"]), read_samples(["after/"]))
+    paired = pair(read_samples(["before/"]), read_samples(["after/"]))
     retention = evaluate.load(str(evaluate_module_path("freq_unlearn_retention")))
-    retention.compute(**paired.as_columns(), n_boot=1000, seed=0)
+    retention.compute(**{c: paired[c].tolist() for c in INPUT_COLUMNS})
 
-The inputs are one row per item (fact) and run: its stratum, count and the per-item scores of
-the BEFORE and AFTER lm-eval runs (``pair_runs`` builds them from ``--log_samples`` output).
-Give several runs (different ``run`` labels, e.g. seeds) to get t-intervals over runs.
+The inputs are one row per item and probe of ``pairing.pair``; the definitions are
+``freq_unlearn.tasks.summary``'s (one model and one run: people-bootstrap intervals).
 """
 
 from __future__ import annotations
-
-from freq_unlearn.tasks.metrics import GEN_METRICS, PROB_METRICS
 
 CITATION = """\
 @inproceedings{krishnan2025notall,
@@ -29,28 +27,26 @@ CITATION = """\
 }
 """
 
-INPUTS_DESCRIPTION = """\
-Args (one list entry per item and run):
-    fact_id, stratum ('low'|'medium'|'high'|...), count (pre-training count), run (label),
-    <metric>_before / <metric>_after for metric in rougeL_recall, contains, logprob,
-    logprob_per_token, mc_acc, tf_acc (NaN where a view was not evaluated).
-Keyword args: n_boot (1000), seed (0), confidence (0.95).
-Returns: {name: {value, ci_low, ci_high, n, ci}}; names carry '/<stratum>' where per stratum.
+TEXT_COLUMNS = ("fact_id", "person_id", "relation", "stratum", "probe")
+FLAG_COLUMNS = ("known", "kept_gen", "kept_prob")
+NUMBER_COLUMNS = ("count", "log_count", "forget_logprob", "forget_margin", "forget_rouge", "pre_logprob",
+                  "pre_margin", "pre_rouge")
+INPUT_COLUMNS = TEXT_COLUMNS + FLAG_COLUMNS + NUMBER_COLUMNS
+
+INPUTS_DESCRIPTION = f"""\
+Args (one list entry per item and probe, as freq_unlearn.tasks.pairing.pair gives them):
+    {", ".join(INPUT_COLUMNS)}.
+Keyword args: n_resamples (999), seed (0).
+Returns: {{name: {{value, low, high, se, p_value, ...}}}}; names as freq_unlearn.tasks.summary writes them.
 """
 
 
 def features():
     import datasets
 
-    spec = {
-        "fact_id": datasets.Value("string"),
-        "stratum": datasets.Value("string"),
-        "count": datasets.Value("int64"),
-        "run": datasets.Value("string"),
-    }
-    for metric in GEN_METRICS + PROB_METRICS:
-        spec[f"{metric}_before"] = datasets.Value("float64")
-        spec[f"{metric}_after"] = datasets.Value("float64")
+    spec = {c: datasets.Value("string") for c in TEXT_COLUMNS}
+    spec |= {c: datasets.Value("bool") for c in FLAG_COLUMNS}
+    spec |= {c: datasets.Value("float64") for c in NUMBER_COLUMNS}
     return datasets.Features(spec)
 
 
@@ -64,3 +60,12 @@ def info(description: str):
         features=features(),
         reference_urls=["https://arxiv.org/abs/2504.05058"],
     )
+
+
+def compute(columns: dict, sections: tuple[str, ...], n_resamples: int = 999, seed: int = 0) -> dict:
+    import pandas as pd
+
+    from freq_unlearn.tasks.summary import json_ready, summarize
+
+    frame = pd.DataFrame({c: columns[c] for c in INPUT_COLUMNS})
+    return json_ready(summarize(frame, n_resamples=n_resamples, seed=seed, sections=sections))

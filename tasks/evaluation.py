@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn.core.benchmark_folder import BenchmarkError
-from freq_unlearn.core.schema import PROBES, VARIANTS, stratum_of_split, task_name
+from freq_unlearn.core.schema import BENCHMARK_SPLITS, PAPER_SPLITS, PROBES, VARIANTS, stratum_of_split, task_name
 from freq_unlearn.tasks import tasks_path
 from freq_unlearn.tasks.scores import GEN_METRICS, PROB_METRICS, TF_METRIC
 
@@ -171,6 +171,39 @@ def records_from_samples(samples: Mapping[str, Iterable[Mapping[str, Any]]],
             frame[column] = "" if column == "continuation" else math.nan
     extra = [c for c in frame.columns if c not in ITEM_COLUMNS]
     return frame[list(ITEM_COLUMNS) + extra].sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def parse_task_name(name: str) -> tuple[str, str, str] | None:
+    """'freq_unlearn_synthetic_forget_low_bio_gen' -> ('forget_low', 'bio', 'gen'); None if not ours."""
+    if not name.startswith("freq_unlearn_"):
+        return None
+    for split in sorted(BENCHMARK_SPLITS + PAPER_SPLITS, key=len, reverse=True):
+        for probe in PROBES:
+            for variant in VARIANTS:
+                if name.endswith(f"_{split}" + ("_bio" if probe == "bio" else "") + f"_{variant}"):
+                    return split, probe, variant
+    return None
+
+
+def read_samples(paths: Iterable[str | Path]) -> Any:
+    """Per-item records from lm-eval ``--log_samples`` files (``samples_<task>_<date>.jsonl``) or folders."""
+    import json
+
+    samples: dict[str, list[dict[str, Any]]] = {}
+    names: dict[str, tuple[str, str, str]] = {}
+    for path in paths:
+        path = Path(path)
+        for file in sorted(path.rglob("samples_*.jsonl")) if path.is_dir() else [path]:
+            task = file.name[len("samples_"):].rsplit("_", 1)[0]
+            parsed = parse_task_name(task)
+            if parsed is None:
+                continue
+            names[task] = parsed
+            with file.open(encoding="utf-8") as fh:
+                samples.setdefault(task, []).extend(json.loads(line) for line in fh if line.strip())
+    if not samples:
+        raise BenchmarkError(f"no freq-unlearn samples_*.jsonl in {', '.join(map(str, paths))} (run lm_eval with --log_samples)")
+    return records_from_samples(samples, names)
 
 
 def write_records(frame: Any, path: str | Path) -> Path:

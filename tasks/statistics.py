@@ -23,6 +23,7 @@ Every number the demo and the leaderboard report with an interval comes from ``e
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -168,8 +169,10 @@ def _cluster_bootstrap(cols: UnitColumns, statistic: Statistic, cluster: str, n_
         drawn = np.bincount(chosen.astype(int), minlength=len(people)).astype(float)
         return statistic(cols, drawn[inverse])
 
-    result = stats.bootstrap((np.arange(len(people)),), resampled, vectorized=False, n_resamples=n_resamples,
-                             confidence_level=confidence, method="percentile", random_state=seed)
+    with warnings.catch_warnings():  # a constant statistic is reported as a degenerate interval instead
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap((np.arange(len(people)),), resampled, vectorized=False, n_resamples=n_resamples,
+                                 confidence_level=confidence, method="percentile", random_state=seed)
     low, high = result.confidence_interval
     return value, float(result.standard_error), float(low), float(high)
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from freq_unlearn.tasks import evaluate_module_path
-from freq_unlearn.tasks.metrics import pair_runs, samples_from_results
+from freq_unlearn.tasks.evaluation import records_from_samples, task_names
+from freq_unlearn.tasks.evaluate_support import INPUT_COLUMNS
+from freq_unlearn.tasks.pairing import pair
 
 TASKS = [f"freq_unlearn_synthetic_{s}_{v}" for s in ("forget_high", "forget_low") for v in ("gen", "ll")]
 
@@ -62,28 +64,33 @@ def test_per_token_uses_the_model_tokenizer(before_run, knowing_model):
     assert sample["logprob_per_token"] == pytest.approx(sample["logprob"] / n)
 
 
+def _records(run):
+    return records_from_samples(run["samples"], task_names(("forget_high", "forget_low")))
+
+
 def test_aggregates_from_samples_through_evaluate(before_run, sanity_bench, task_manager_factory):
     import evaluate
     from lm_eval import simple_evaluate
 
     tm = task_manager_factory(sanity_bench)
     after = simple_evaluate(model="dummy", tasks=TASKS, task_manager=tm, log_samples=True)
-    paired = pair_runs(samples_from_results(before_run), samples_from_results(after))
-    assert len(paired.fact_id) == 8
-    cols = paired.as_columns()
+    paired = pair(_records(before_run), _records(after))
+    assert len(paired) == 8
+    columns = {c: paired[c].tolist() for c in INPUT_COLUMNS}
 
     retention = evaluate.load(str(evaluate_module_path("freq_unlearn_retention")))
-    r = retention.compute(**cols, n_boot=100)
-    assert r["known_gen/high"]["value"] == 4 and r["known_gen/low"]["value"] == 0
-    assert r["retention_gen/high"]["value"] == 0.0  # the dummy model answers "lol"
-    assert math.isnan(r["retention_gen/low"]["value"])  # nothing known before: undefined, not 0
+    r = retention.compute(**columns, n_resamples=99)
+    # The sanity model knows the 4 high facts; the majority answer (each city once) explains one of them.
+    assert r["known/qa/high"]["value"] == 3 and r["known/qa/low"]["value"] == 0
+    assert r["retention_gen/qa/high"]["value"] == 0.0  # the dummy model answers "lol"
+    assert r["retention_gen/qa/low"]["value"] is None  # nothing known before: undefined, not 0
 
-    gap = evaluate.load(str(evaluate_module_path("freq_unlearn_frequency_gap")))
-    assert set(gap.compute(**cols, n_boot=10)) == {"frequency_gap_gen", "frequency_gap_prob", "spearman_gen", "spearman_prob"}
+    slope = evaluate.load(str(evaluate_module_path("freq_unlearn_frequency_gap")))
+    assert set(slope.compute(**columns, n_resamples=9)) == {"slope/qa/logprob", "slope/qa/margin", "slope/qa/rouge"}
 
-    mis = evaluate.load(str(evaluate_module_path("freq_unlearn_misalignment")))
-    m = mis.compute(**cols, n_boot=10)
-    assert m["misalignment/high"]["value"] == pytest.approx(r["retention_prob/high"]["value"] - 0.0)
+    forgetting = evaluate.load(str(evaluate_module_path("freq_unlearn_forgetting")))
+    f = forgetting.compute(**columns, n_resamples=9)
+    assert f["forgetting/qa/high/rouge"]["value"] == 1.0  # every high answer was right, none is now
 
 
 def test_report_cli_reads_log_samples_files(before_run, sanity_bench, task_manager_factory, tmp_path, capsys):
@@ -110,12 +117,12 @@ def test_report_cli_reads_log_samples_files(before_run, sanity_bench, task_manag
     cli.register(parser.add_subparsers())
     out = tmp_path / "report.json"
     args = parser.parse_args(["tasks-report", "--before", str(tmp_path / "before"), "--after", str(tmp_path / "after"),
-                              "--bootstrap", "50", "--out", str(out)])
+                              "--bootstrap", "49", "--out", str(out)])
     assert args.func(args) == 0
     assert "8 items" in capsys.readouterr().out
     report = json.loads(out.read_text())
-    assert report["retention_gen/high"]["value"] == 0.0 and report["known_gen/high"]["value"] == 4
-    assert {"frequency_gap_gen", "misalignment/high", "disagreement/high"} <= set(report)
+    assert report["retention_gen/qa/high"]["value"] == 0.0 and report["known/qa/high"]["value"] == 3
+    assert {"slope/qa/logprob", "misalignment/qa/high", "disagreement/qa/high", "forgetting/qa/low/margin"} <= set(report)
 
     args = parser.parse_args(["tasks-report", "--before", str(tmp_path / "nope"), "--after", str(tmp_path / "after")])
     assert args.func(args) == 2

@@ -1,17 +1,17 @@
-"""freq-unlearn frequency_gap, as an `evaluate` module (load it by local path).
+"""freq_unlearn_frequency_gap, as an `evaluate` module (load it by local path).
 
-Per view: retention(high) - retention(low), and the Spearman correlation of log(count) with per-item retention.
-Definitions: freq_unlearn.tasks.metrics; inputs: freq_unlearn.tasks.evaluate_support.
+Per probe and measure: the slope of forgetting on log(count), adjusted for the value before unlearning and the relation.
+Definitions: freq_unlearn.tasks.summary; inputs: freq_unlearn.tasks.evaluate_support.
 """
 
 import evaluate
 
-from freq_unlearn.tasks import evaluate_support, metrics
+from freq_unlearn.tasks import evaluate_support
 
 
 class FreqUnlearnFrequencyGap(evaluate.Metric):
     def _info(self):
         return evaluate_support.info(__doc__)
 
-    def _compute(self, n_boot=1000, seed=0, confidence=0.95, **columns):
-        return metrics.frequency_gap(columns, n_boot=n_boot, seed=seed, confidence=confidence)
+    def _compute(self, n_resamples=999, seed=0, **columns):
+        return evaluate_support.compute(columns, ("slope",), n_resamples=n_resamples, seed=seed)

@@ -1,17 +1,17 @@
-"""freq-unlearn retention, as an `evaluate` module (load it by local path).
+"""freq_unlearn_retention, as an `evaluate` module (load it by local path).
 
-Per view and stratum: the fraction of facts known before unlearning that are still known after (+ ratio of means of ROUGE-L recall and p).
-Definitions: freq_unlearn.tasks.metrics; inputs: freq_unlearn.tasks.evaluate_support.
+Per probe and stratum: retention of the items known above the guessing floor, in each view, misalignment and disagreement.
+Definitions: freq_unlearn.tasks.summary; inputs: freq_unlearn.tasks.evaluate_support.
 """
 
 import evaluate
 
-from freq_unlearn.tasks import evaluate_support, metrics
+from freq_unlearn.tasks import evaluate_support
 
 
 class FreqUnlearnRetention(evaluate.Metric):
     def _info(self):
         return evaluate_support.info(__doc__)
 
-    def _compute(self, n_boot=1000, seed=0, confidence=0.95, **columns):
-        return metrics.retention(columns, n_boot=n_boot, seed=seed, confidence=confidence)
+    def _compute(self, n_resamples=999, seed=0, **columns):
+        return evaluate_support.compute(columns, ("retention",), n_resamples=n_resamples, seed=seed)
