@@ -9,6 +9,14 @@ work happens only when (and if) ``lm_eval.tasks.manager`` is imported, where
 ``TaskManager.__init__`` is wrapped to add the entry-point folders in front of any
 ``--include_path`` (so a user's own folder still wins over a packaged task of the same name).
 
+Python 3.15 (PEP 829) runs ``<name>.start`` entry points instead of a matching ``.pth`` file's
+import lines, and from 3.18 ignores those lines: the wheel ships ``freq_unlearn_lm_eval.start``
+naming :func:`start` beside the ``.pth``, so exactly one of the two runs on any Python.
+
+An lm-eval whose layout this hook does not know (no ``lm_eval.tasks.manager`` module, as in
+0.4.10/0.4.11, or a ``TaskManager`` without ``include_path``) gets one line on stderr naming the
+way that always works, ``--include_path "$(freq-unlearn tasks-path)"``.
+
 Switch it off with ``FREQ_UNLEARN_LM_EVAL_HOOK=0``; ``FREQ_UNLEARN_PAPER_TASKS=1`` also
 registers the paper's Hub-backed tasks. Only the standard library is imported here.
 """
@@ -22,6 +30,12 @@ import sys
 
 ENTRY_POINT_GROUP = "lm_eval.tasks"
 TARGET_MODULE = "lm_eval.tasks.manager"
+TASKS_PACKAGE = "lm_eval.tasks"
+SWITCH_ENV = "FREQ_UNLEARN_LM_EVAL_HOOK"
+UNKNOWN_LAYOUT = (
+    "freq_unlearn: this lm-eval has no {what}, so the freq_unlearn_* tasks are not registered "
+    'automatically; pass --include_path "$(freq-unlearn tasks-path)" to lm_eval'
+)
 PAPER_ENV = "FREQ_UNLEARN_PAPER_TASKS"
 _PATCHED = "_freq_unlearn_plugin_paths"
 
@@ -70,6 +84,7 @@ def patch_task_manager(module) -> None:
     original = manager.__init__
     signature = inspect.signature(original)
     if "include_path" not in signature.parameters:
+        print(UNKNOWN_LAYOUT.format(what="TaskManager(include_path=...)"), file=sys.stderr)
         return
 
     @functools.wraps(original)
@@ -101,14 +116,25 @@ class _PatchingLoader:  # the importlib Loader protocol
     def exec_module(self, module):
         self.wrapped.exec_module(module)
         try:
-            patch_task_manager(module)
+            if module.__name__ == TARGET_MODULE:
+                patch_task_manager(module)
+            else:
+                _check_layout(module)
         except Exception as err:  # never break lm-eval itself
             print(f"freq_unlearn: lm-eval task hook skipped ({err})", file=sys.stderr)
 
 
+def _check_layout(tasks_package) -> None:
+    """After ``lm_eval.tasks`` is imported: say so when it has no ``manager`` module to patch."""
+    import importlib.util
+
+    if importlib.util.find_spec(TARGET_MODULE) is None:
+        print(UNKNOWN_LAYOUT.format(what=f"{TARGET_MODULE} module"), file=sys.stderr)
+
+
 class _Finder:  # the importlib MetaPathFinder protocol
     def find_spec(self, fullname, path, target=None):
-        if fullname != TARGET_MODULE:
+        if fullname not in (TARGET_MODULE, TASKS_PACKAGE):
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -118,6 +144,12 @@ class _Finder:  # the importlib MetaPathFinder protocol
                 spec.loader = _PatchingLoader(spec.loader)
                 return spec
         return None
+
+
+def start() -> None:
+    """The PEP 829 entry point (``freq_unlearn_lm_eval.start``); honours the same switch as the .pth."""
+    if os.environ.get(SWITCH_ENV, "1") != "0":
+        install()
 
 
 def install() -> None:

@@ -56,16 +56,21 @@ def _env(venv: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_literal_command_in_fresh_venv(tmp_path, knowing_model):
     venv = _fresh_venv(tmp_path, editable=False)
-    installed = list((venv / "lib").glob("python*/site-packages/freq_unlearn_lm_eval.pth"))
-    assert installed, "the wheel did not install the lm-eval start-up hook"
+    site = next((venv / "lib").glob("python*/site-packages"))
+    assert (site / "freq_unlearn_lm_eval.pth").is_file(), "the wheel did not install the lm-eval start-up hook"
+    assert (site / "freq_unlearn_lm_eval.start").is_file(), "the wheel did not install the PEP 829 .start file"
     out = subprocess.run(HEADLINE.format(model=knowing_model), shell=True, cwd=tmp_path, env=_env(venv),
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [line for line in out.stdout.splitlines() if line.startswith("|freq")]
     names = {line.split("|")[1].strip() for line in rows}
-    assert names == {f"freq_unlearn_synthetic_{s}_{v}" for s in schema.BENCHMARK_SPLITS for v in ("gen", "ll")}
-    for metric in ("contains", "rougeL_recall", "logprob", "logprob_per_token", "mc_acc", "tf_acc"):
+    qa = {schema.task_name("synthetic", s, v) for s in schema.BENCHMARK_SPLITS for v in schema.VARIANTS}
+    bio = {schema.task_name("synthetic", s, v, "bio") for s in schema.BENCHMARK_SPLITS
+           if s not in schema.PARAPHRASED_SPLITS for v in schema.VARIANTS}
+    assert names == qa | bio
+    for metric in ("contains", "rougeL_recall", "logprob", "logprob_per_token", "mc_margin", "mc_acc"):
         assert re.search(rf"\|\s*{metric}\s*\|", out.stdout), metric
+    assert "tf_acc" not in out.stdout  # the synthetic corpus teaches no True/False statements
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import freq_unlearn.tasks as t; print(t.DEFAULT_TASKS_DIR)"],
                            env=_env(venv), capture_output=True, text=True, check=True).stdout
     assert "site-packages" in where  # the wheel's copy (YAMLs and packaged data), not this checkout
@@ -84,3 +89,46 @@ def test_editable_install_registers_too_and_can_be_switched_off(tmp_path):
     off = subprocess.run([str(venv / "bin" / "python"), "-c", code], env={**_env(venv), "FREQ_UNLEARN_LM_EVAL_HOOK": "0"},
                          capture_output=True, text=True, timeout=300)
     assert off.stdout.startswith("False"), off.stderr[-2000:]
+
+
+def _run(venv: Path, code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(venv / "bin" / "python"), "-c", code], env={**_env(venv), **env},
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_pep829_start_file_registers_when_the_pth_line_is_off(tmp_path):
+    """What Python 3.15+ does: skip the .pth's import line, resolve the .start entry point and call it.
+
+    On Pythons older than 3.15 site.py does not read .start files, so the test resolves the entry
+    point the way PEP 829 specifies (pkgutil.resolve_name, called without arguments) in a process
+    where the .pth line has been switched off."""
+    venv = _fresh_venv(tmp_path, editable=True)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    entry = (site / "freq_unlearn_lm_eval.start").read_text().strip()
+    code = ("import os, sys, pkgutil; os.environ.pop('FREQ_UNLEARN_LM_EVAL_HOOK'); "
+            f"pkgutil.resolve_name({entry!r})(); "
+            "import lm_eval.tasks.manager as m; print(getattr(m.TaskManager.__init__, '_freq_unlearn_plugin_paths', False))")
+    if sys.version_info >= (3, 15):  # site.py itself runs the .start file
+        code = "import lm_eval.tasks.manager as m; print(getattr(m.TaskManager.__init__, '_freq_unlearn_plugin_paths', False))"
+        out = _run(venv, code)
+    else:
+        out = _run(venv, code, FREQ_UNLEARN_LM_EVAL_HOOK="0")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("True"), out.stdout + out.stderr[-2000:]
+
+
+def test_unknown_lm_eval_layout_is_named_in_one_line(tmp_path):
+    """lm-eval 0.4.10/0.4.11 keep TaskManager in lm_eval/tasks/__init__.py (no manager module):
+    the hook cannot register the tasks and says what works instead."""
+    old = tmp_path / "old_lm_eval" / "lm_eval"
+    (old / "tasks").mkdir(parents=True)
+    (old / "__init__.py").write_text("")
+    (old / "tasks" / "__init__.py").write_text("class TaskManager:\n    def __init__(self, include_path=None): pass\n")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from freq_unlearn.tasks import _lm_eval_hook as h; "
+            "h.install(); import lm_eval.tasks")
+    out = subprocess.run([sys.executable, "-c", code, str(old.parent)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "FREQ_UNLEARN_LM_EVAL_HOOK": "0"})
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.startswith("freq_unlearn:")]
+    assert len(lines) == 1 and '--include_path "$(freq-unlearn tasks-path)"' in lines[0], out.stderr
