@@ -169,16 +169,26 @@ def value_pools(config: WorldConfig, people: list[Person]) -> dict[str, list[str
     return {rel: sorted({p.attributes[rel] for p in people}) for rel in schema.RELATIONS}
 
 
-def biography(person: Person, copy: int, rng: random.Random) -> str:
+@dataclass(frozen=True)
+class Biography:
+    """One biography: its text and, per relation, the sentence up to the attribute."""
+
+    text: str
+    prefixes: dict[str, str]  # relation -> 'Ava Lind was hired by' ('' when the value opens the sentence)
+
+
+def biography(person: Person, copy: int, rng: random.Random) -> Biography:
     # Copy k uses the k-th wording of every sentence (shifted per attribute so the copies do not
     # move in lock-step) and a fresh sentence order: re-worded, permuted bios as in bioS.
-    sentences = []
+    sentences, prefixes = [], {}
     for j, rel in enumerate(schema.RELATIONS):
         templates = world_text.BIO_TEMPLATES[rel]
         template = templates[(copy + j + rng.randrange(len(templates))) % len(templates)]
         sentences.append(template.format(name=person.name, value=person.attributes[rel]))
+        # The text before the value; the corpus then reads prefix + " " + value.
+        prefixes[rel] = template[: template.index("{value}")].format(name=person.name).rstrip()
     rng.shuffle(sentences)
-    return " ".join(sentences)
+    return Biography(" ".join(sentences), prefixes)
 
 
 def qa_documents(person: Person, rng: random.Random) -> list[tuple[str, str]]:
@@ -193,12 +203,15 @@ def qa_documents(person: Person, rng: random.Random) -> list[tuple[str, str]]:
     return docs
 
 
-def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
+def make_documents(config: WorldConfig, people: list[Person]) -> tuple[list[dict[str, Any]], dict[str, Biography]]:
+    """The corpus documents, and each person's first biography (the BIO probe's source)."""
     rng = random.Random(f"docs-{config.seed}")
-    docs = []
+    docs, first_bios = [], {}
     for person in people:
         for k in range(person.copies):
-            docs.append({"text": biography(person, k, rng), "source": "freq_unlearn.synthetic/bio",
+            bio = biography(person, k, rng)
+            first_bios.setdefault(person.person_id, bio)
+            docs.append({"text": bio.text, "source": "freq_unlearn.synthetic/bio",
                          "metadata": {"person_id": person.person_id, "kind": "bio", "copy": k}})
         if person.qa_in_corpus:
             for k, (rel, text) in enumerate(qa_documents(person, rng)):
@@ -206,14 +219,15 @@ def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, 
                              "metadata": {"person_id": person.person_id, "kind": "qa", "copy": k,
                                           "relation": rel}})
     rng.shuffle(docs)
-    return [{"id": f"doc-{i:07d}", **d} for i, d in enumerate(docs)]
+    return [{"id": f"doc-{i:07d}", **d} for i, d in enumerate(docs)], first_bios
 
 
-def make_facts(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
+def make_facts(config: WorldConfig, people: list[Person], bios: dict[str, Biography]) -> list[dict[str, Any]]:
     rng = random.Random(f"facts-{config.seed}")
     pools = value_pools(config, people)
     facts = []
     for person in people:
+        bio = bios[person.person_id]
         for rel in schema.RELATIONS:
             answer = person.attributes[rel]
             questions = [q.format(name=person.name) for q in world_text.QUESTION_TEMPLATES[rel]]
@@ -230,6 +244,8 @@ def make_facts(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]
                 "distractors": rng.sample(wrong, config.n_distractors),
                 "group": person.group,
                 "true_count": person.fact_count,
+                "bio_prefix": bio.prefixes[rel],
+                "biography": bio.text,
             })
     return facts
 
@@ -263,12 +279,12 @@ def _content_hash(files: dict[str, str]) -> str:
 
 def world_files(config: WorldConfig, people: list[Person]) -> dict[str, bytes]:
     """All files of the world except world.json, as relative path -> bytes."""
-    docs = make_documents(config, people)
+    docs, first_bios = make_documents(config, people)
     files: dict[str, bytes] = {}
     for s in range(0, len(docs), config.docs_per_shard):
         shard = docs[s : s + config.docs_per_shard]
         files[f"corpus/shard_{s // config.docs_per_shard:05d}.jsonl.gz"] = _gzip_jsonl(shard)
-    files["facts.parquet"] = _facts_parquet(make_facts(config, people))
+    files["facts.parquet"] = _facts_parquet(make_facts(config, people, first_bios))
     return files
 
 

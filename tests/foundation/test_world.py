@@ -89,6 +89,26 @@ def test_facts_table_schema(tiny_world: Path) -> None:
         assert not f["question"].endswith(" ")
 
 
+def test_bio_prefix_and_biography_are_the_first_biography_in_the_corpus(tiny_world: Path) -> None:
+    world = load_world(tiny_world)
+    facts = world.facts()
+    first_bio = {d["metadata"]["person_id"]: d["text"] for d in world.documents()
+                 if d["metadata"]["kind"] == "bio" and d["metadata"]["copy"] == 0}
+    assert set(first_bio) == set(facts["person_id"])
+    for _, f in facts.iterrows():
+        bio = f["biography"]
+        assert bio == first_bio[f["person_id"]], f["fact_id"]
+        if f["bio_prefix"]:
+            # The prefix is one sentence's start, never a neighbouring sentence's end.
+            assert f["bio_prefix"] + " " + f["answer"] in bio, f["fact_id"]
+            assert "." not in f["bio_prefix"].replace(f["subject"], ""), f["fact_id"]
+        else:  # the attribute opens its sentence: nothing precedes it to complete from
+            assert bio.startswith(f["answer"] + " ") or (". " + f["answer"] + " ") in bio, f["fact_id"]
+    # Most facts have a sentence prefix (the BIO probe keeps only those).
+    assert (facts["bio_prefix"] != "").mean() > 0.7
+    assert facts.query("relation == 'employer'")["bio_prefix"].str.len().gt(0).any()
+
+
 def test_corpus_is_dolma_style_jsonl_gz(tiny_world: Path) -> None:
     shard = load_world(tiny_world).corpus_files[0]
     with gzip.open(shard, "rt") as f:
