@@ -18,6 +18,14 @@ Designs of the forget candidates' counts:
   tiered  high x10, medium x3, low x1 (the default: the paper's groups plus a middle tier, so the
           benchmark's three strata each hold one controlled count)
   graded  counts 1, 2, 4, ..., 64 on a log scale, for regressing the effect on log(count)
+
+Rotation r (0 by default) moves every forget person r tiers along the cyclic tier order (tiered:
+low -> medium -> high -> low), keeping names and attributes: worlds of one seed and rotations
+0, 1, 2 hold the same people at every count, so that person and answer-value effects cancel
+across models. Held-out people (`n_heldout`, group "heldout") are never in the corpus: their facts
+have true count 0 and a biography written like a corpus one, the non-members of membership
+inference. Each fact row also carries its person's first biography and the fact's sentence in it
+up to the attribute (`bio_prefix`, the BIO probe's prompt).
 """
 
 from __future__ import annotations
@@ -58,6 +66,15 @@ class WorldConfig:
     n_cities: int = field(default=60, metadata={"help": "size of the city pool"})
     n_distractors: int = field(default=4, metadata={"help": "wrong same-relation answers per fact"})
     docs_per_shard: int = field(default=1000, metadata={"help": "documents per corpus shard"})
+    rotation: int = field(
+        default=0,
+        metadata={"help": "move every forget person this many tiers along the cyclic tier order "
+                  "(tiered: low -> medium -> high -> low): worlds of one seed and different "
+                  "rotations hold the same people at other counts"},
+    )
+    n_heldout: int = field(
+        default=0, metadata={"help": "people never in the corpus (the non-members of membership inference)"}
+    )
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -67,7 +84,7 @@ class WorldConfig:
                      "n_cities", "n_distractors", "docs_per_shard"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        for name in ("n_retain", "n_utility"):
+        for name in ("n_retain", "n_utility", "n_heldout"):
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.n_retain < 1:
@@ -81,6 +98,10 @@ class WorldConfig:
             raise UserError(f"paper design needs high_copies >= 2, got {self.high_copies}")
         if self.design == "graded" and (self.graded_max < 2 or self.graded_max & (self.graded_max - 1)):
             raise UserError(f"graded_max must be a power of 2 >= 2, got {self.graded_max}")
+        n_tiers = len(self.forget_tiers)
+        if not 0 <= self.rotation < n_tiers:
+            raise UserError(f"rotation must be in 0..{n_tiers - 1} (the {self.design} design has {n_tiers} "
+                            f"tiers), got {self.rotation}")
         if self.n_cities > len(world_text.CITIES):
             raise UserError(f"n_cities must be <= {len(world_text.CITIES)}, got {self.n_cities}")
         smallest_pool = min(len(world_text.MAJORS), len(world_text.UNIVERSITIES), self.n_cities)
@@ -107,8 +128,13 @@ class WorldConfig:
         return levels
 
     @property
-    def n_people(self) -> int:
+    def n_members(self) -> int:
+        """People whose biographies are in the corpus."""
         return self.people_per_tier * len(self.forget_tiers) + self.n_retain + self.n_utility
+
+    @property
+    def n_people(self) -> int:
+        return self.n_members + self.n_heldout
 
 
 @dataclass
@@ -137,48 +163,79 @@ def _birth_date(rng: random.Random) -> str:
     return f"{rng.choice(world_text.MONTHS)} {rng.randint(1, 28)}, {rng.randint(1950, 1999)}"
 
 
+def _attributes(rng: random.Random, cities: list[str]) -> dict[str, str]:
+    birth_city = rng.choice(cities)
+    return {
+        "birth_date": _birth_date(rng),
+        "birth_city": birth_city,
+        "university": rng.choice(world_text.UNIVERSITIES),
+        "major": rng.choice(world_text.MAJORS),
+        "employer": rng.choice(world_text.COMPANIES),
+        # Never the birth city: a QA document about one city must not also name the other.
+        "employer_city": rng.choice([c for c in cities if c != birth_city]),
+    }
+
+
+def _all_names() -> list[str]:
+    return [f"{f} {s}" for f in world_text.FIRST_NAMES for s in world_text.SURNAMES]
+
+
 def make_people(config: WorldConfig) -> list[Person]:
+    """The corpus's people (forget tiers, retain, utility), then the held-out people.
+
+    Names and attributes are drawn in slot order whatever the rotation, so rotation r gives the
+    same people, the forget people of tier t moved to tier (t + r) mod #tiers. Held-out people
+    come from their own random stream: adding them changes nobody else.
+    """
     rng = random.Random(f"people-{config.seed}")
-    names = rng.sample(
-        [f"{f} {s}" for f in world_text.FIRST_NAMES for s in world_text.SURNAMES], config.n_people
-    )
+    names = rng.sample(_all_names(), config.n_members)
     cities = rng.sample(world_text.CITIES, config.n_cities)
+    tiers = config.forget_tiers
     slots: list[tuple[str, int]] = []
-    for group, copies in config.forget_tiers:
-        slots += [(group, copies)] * config.people_per_tier
+    for t in range(len(tiers)):
+        slots += [tiers[(t + config.rotation) % len(tiers)]] * config.people_per_tier
     slots += [(schema.GROUP_RETAIN, 1)] * config.n_retain
     slots += [(schema.GROUP_UTILITY, 1)] * config.n_utility
-    people = []
-    for i, ((group, copies), name) in enumerate(zip(slots, names)):
-        birth_city = rng.choice(cities)
-        attributes = {
-            "birth_date": _birth_date(rng),
-            "birth_city": birth_city,
-            "university": rng.choice(world_text.UNIVERSITIES),
-            "major": rng.choice(world_text.MAJORS),
-            "employer": rng.choice(world_text.COMPANIES),
-            # Never the birth city: a QA document about one city must not also name the other.
-            "employer_city": rng.choice([c for c in cities if c != birth_city]),
-        }
-        people.append(Person(f"p{i:05d}", name, group, copies, attributes))
-    return people
+    people = [Person(f"p{i:05d}", name, group, copies, _attributes(rng, cities))
+              for i, ((group, copies), name) in enumerate(zip(slots, names))]
+    return people + make_heldout(config, people, cities)
+
+
+def make_heldout(config: WorldConfig, members: list[Person], cities: list[str]) -> list[Person]:
+    rng = random.Random(f"heldout-{config.seed}")
+    used = {p.name for p in members}
+    names = rng.sample([n for n in _all_names() if n not in used], config.n_heldout)
+    return [Person(f"p{len(members) + i:05d}", name, schema.GROUP_HELDOUT, 0, _attributes(rng, cities))
+            for i, name in enumerate(names)]
 
 
 def value_pools(config: WorldConfig, people: list[Person]) -> dict[str, list[str]]:
-    """Distractor pools: the values of each relation that occur in this world."""
-    return {rel: sorted({p.attributes[rel] for p in people}) for rel in schema.RELATIONS}
+    """Distractor pools: the values of each relation that occur in this world's corpus (held-out
+    people left out, so that adding them does not change anyone else's distractors)."""
+    members = [p for p in people if p.group != schema.GROUP_HELDOUT]
+    return {rel: sorted({p.attributes[rel] for p in members}) for rel in schema.RELATIONS}
 
 
-def biography(person: Person, copy: int, rng: random.Random) -> str:
+@dataclass(frozen=True)
+class Biography:
+    """One biography: its text and, per relation, the sentence up to the attribute."""
+
+    text: str
+    prefixes: dict[str, str]  # relation -> 'Ava Lind was hired by' ('' when the value opens the sentence)
+
+
+def biography(person: Person, copy: int, rng: random.Random) -> Biography:
     # Copy k uses the k-th wording of every sentence (shifted per attribute so the copies do not
     # move in lock-step) and a fresh sentence order: re-worded, permuted bios as in bioS.
-    sentences = []
+    sentences, prefixes = [], {}
     for j, rel in enumerate(schema.RELATIONS):
         templates = world_text.BIO_TEMPLATES[rel]
         template = templates[(copy + j + rng.randrange(len(templates))) % len(templates)]
         sentences.append(template.format(name=person.name, value=person.attributes[rel]))
+        # The text before the value; the corpus then reads prefix + " " + value.
+        prefixes[rel] = template[: template.index("{value}")].format(name=person.name).rstrip()
     rng.shuffle(sentences)
-    return " ".join(sentences)
+    return Biography(" ".join(sentences), prefixes)
 
 
 def qa_documents(person: Person, rng: random.Random) -> list[tuple[str, str]]:
@@ -193,12 +250,15 @@ def qa_documents(person: Person, rng: random.Random) -> list[tuple[str, str]]:
     return docs
 
 
-def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
+def make_documents(config: WorldConfig, people: list[Person]) -> tuple[list[dict[str, Any]], dict[str, Biography]]:
+    """The corpus documents, and each person's first biography (the BIO probe's source)."""
     rng = random.Random(f"docs-{config.seed}")
-    docs = []
+    docs, first_bios = [], {}
     for person in people:
         for k in range(person.copies):
-            docs.append({"text": biography(person, k, rng), "source": "freq_unlearn.synthetic/bio",
+            bio = biography(person, k, rng)
+            first_bios.setdefault(person.person_id, bio)
+            docs.append({"text": bio.text, "source": "freq_unlearn.synthetic/bio",
                          "metadata": {"person_id": person.person_id, "kind": "bio", "copy": k}})
         if person.qa_in_corpus:
             for k, (rel, text) in enumerate(qa_documents(person, rng)):
@@ -206,14 +266,21 @@ def make_documents(config: WorldConfig, people: list[Person]) -> list[dict[str, 
                              "metadata": {"person_id": person.person_id, "kind": "qa", "copy": k,
                                           "relation": rel}})
     rng.shuffle(docs)
-    return [{"id": f"doc-{i:07d}", **d} for i, d in enumerate(docs)]
+    return [{"id": f"doc-{i:07d}", **d} for i, d in enumerate(docs)], first_bios
 
 
-def make_facts(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]]:
+def heldout_biographies(config: WorldConfig, people: list[Person]) -> dict[str, Biography]:
+    """A biography for each held-out person, written as a first corpus copy is, never in the corpus."""
+    rng = random.Random(f"heldout-bios-{config.seed}")
+    return {p.person_id: biography(p, 0, rng) for p in people if p.group == schema.GROUP_HELDOUT}
+
+
+def make_facts(config: WorldConfig, people: list[Person], bios: dict[str, Biography]) -> list[dict[str, Any]]:
     rng = random.Random(f"facts-{config.seed}")
     pools = value_pools(config, people)
     facts = []
     for person in people:
+        bio = bios[person.person_id]
         for rel in schema.RELATIONS:
             answer = person.attributes[rel]
             questions = [q.format(name=person.name) for q in world_text.QUESTION_TEMPLATES[rel]]
@@ -230,6 +297,8 @@ def make_facts(config: WorldConfig, people: list[Person]) -> list[dict[str, Any]
                 "distractors": rng.sample(wrong, config.n_distractors),
                 "group": person.group,
                 "true_count": person.fact_count,
+                "bio_prefix": bio.prefixes[rel],
+                "biography": bio.text,
             })
     return facts
 
@@ -263,12 +332,13 @@ def _content_hash(files: dict[str, str]) -> str:
 
 def world_files(config: WorldConfig, people: list[Person]) -> dict[str, bytes]:
     """All files of the world except world.json, as relative path -> bytes."""
-    docs = make_documents(config, people)
+    docs, first_bios = make_documents(config, people)
+    first_bios.update(heldout_biographies(config, people))
     files: dict[str, bytes] = {}
     for s in range(0, len(docs), config.docs_per_shard):
         shard = docs[s : s + config.docs_per_shard]
         files[f"corpus/shard_{s // config.docs_per_shard:05d}.jsonl.gz"] = _gzip_jsonl(shard)
-    files["facts.parquet"] = _facts_parquet(make_facts(config, people))
+    files["facts.parquet"] = _facts_parquet(make_facts(config, people, first_bios))
     return files
 
 

@@ -89,6 +89,89 @@ def test_facts_table_schema(tiny_world: Path) -> None:
         assert not f["question"].endswith(" ")
 
 
+def test_bio_prefix_and_biography_are_the_first_biography_in_the_corpus(tiny_world: Path) -> None:
+    world = load_world(tiny_world)
+    facts = world.facts()
+    first_bio = {d["metadata"]["person_id"]: d["text"] for d in world.documents()
+                 if d["metadata"]["kind"] == "bio" and d["metadata"]["copy"] == 0}
+    assert set(first_bio) == set(facts["person_id"])
+    for _, f in facts.iterrows():
+        bio = f["biography"]
+        assert bio == first_bio[f["person_id"]], f["fact_id"]
+        if f["bio_prefix"]:
+            # The prefix is one sentence's start, never a neighbouring sentence's end.
+            assert f["bio_prefix"] + " " + f["answer"] in bio, f["fact_id"]
+            assert "." not in f["bio_prefix"].replace(f["subject"], ""), f["fact_id"]
+        else:  # the attribute opens its sentence: nothing precedes it to complete from
+            assert bio.startswith(f["answer"] + " ") or (". " + f["answer"] + " ") in bio, f["fact_id"]
+    # Most facts have a sentence prefix (the BIO probe keeps only those).
+    assert (facts["bio_prefix"] != "").mean() > 0.7
+    assert facts.query("relation == 'employer'")["bio_prefix"].str.len().gt(0).any()
+
+
+def test_rotations_move_the_same_people_through_the_tiers(tmp_path: Path) -> None:
+    worlds = [load_world(generate_world(tmp_path / f"r{r}", WorldConfig(**SMALL, rotation=r)))
+              for r in range(3)]
+    assert [w.meta["config"]["rotation"] for w in worlds] == [0, 1, 2]
+    facts = [w.facts().set_index("fact_id") for w in worlds]
+    # The same people with the same attributes (and questions) in every rotation.
+    for f in facts[1:]:
+        assert f.index.equals(facts[0].index)
+        for column in ("person_id", "subject", "relation", "answer", "question"):
+            assert (f[column] == facts[0][column]).all(), column
+    groups = pd.DataFrame({r: f.groupby("person_id")["group"].first() for r, f in enumerate(facts)})
+    order = [schema.GROUP_LOW, schema.GROUP_MEDIUM, schema.GROUP_HIGH]
+    forget = groups[groups[0].isin(order)]
+    assert len(forget) == 3 * SMALL["people_per_tier"]
+    for r in (1, 2):  # one tier further along low -> medium -> high -> low per rotation
+        moved = forget[0].map(lambda g: order[(order.index(g) + r) % 3])
+        assert (forget[r] == moved).all()
+    assert all(set(row) == set(order) for row in forget.itertuples(index=False))  # each tier once
+    others = groups[~groups[0].isin(order)]
+    assert len(others) and (others[1] == others[0]).all() and (others[2] == others[0]).all()
+    # The counts follow the people, and the corpus says so.
+    for w, f in zip(worlds, facts):
+        docs = [d["text"] for d in w.documents()]
+        for fact_id, row in f.sample(25, random_state=1).iterrows():
+            n = sum(1 for d in docs if row["subject"] in d and row["object"] in d)
+            assert n == row["true_count"], (w.meta["config"]["rotation"], fact_id)
+
+
+def test_rotation_is_range_checked() -> None:
+    with pytest.raises(UserError, match=r"rotation must be in 0..2 \(the tiered design has 3 tiers\), got 3"):
+        WorldConfig(rotation=3)
+    with pytest.raises(UserError, match="rotation must be in 0..1"):
+        WorldConfig(design="paper", rotation=-1)
+    assert WorldConfig(design="graded", graded_max=8, rotation=3).rotation == 3  # 4 levels
+
+
+def test_heldout_people_are_never_in_the_corpus_and_change_nobody_else(tmp_path: Path) -> None:
+    base = generate_world(tmp_path / "base", WorldConfig(**SMALL, rotation=1))
+    out = generate_world(tmp_path / "held", WorldConfig(**SMALL, rotation=1, n_heldout=5))
+    a, b = _all_bytes(base), _all_bytes(out)
+    assert {k for k in a if k.startswith("corpus/")} == {k for k in b if k.startswith("corpus/")}
+    assert all(a[k] == b[k] for k in a if k.startswith("corpus/"))
+    world = load_world(out)
+    facts = world.facts()
+    held = facts[facts["group"] == schema.GROUP_HELDOUT]
+    assert held["person_id"].nunique() == 5 and len(held) == 5 * len(schema.RELATIONS)
+    assert (held["true_count"] == 0).all()
+    members = facts[facts["group"] != schema.GROUP_HELDOUT].reset_index(drop=True)
+    assert members.equals(load_world(base).facts())  # distractors included
+    assert not set(held["subject"]) & set(members["subject"])
+    text = "\n".join(d["text"] for d in world.documents())
+    for _, f in held.iterrows():
+        assert f["subject"] not in text
+        bio = f["biography"]
+        assert f["subject"] in bio and f["answer"] in bio and bio.count(". ") == len(schema.RELATIONS) - 1
+        if f["bio_prefix"]:
+            assert f["bio_prefix"] + " " + f["answer"] in bio
+        assert f["answer"] not in list(f["distractors"]) and len(f["distractors"]) == SMALL.get("n_distractors", 4)
+    assert world.meta["summary"]["groups"][schema.GROUP_HELDOUT] == {"people": 5, "documents": 0}
+    with pytest.raises(UserError, match="n_heldout must be >= 0"):
+        WorldConfig(n_heldout=-1)
+
+
 def test_corpus_is_dolma_style_jsonl_gz(tiny_world: Path) -> None:
     shard = load_world(tiny_world).corpus_files[0]
     with gzip.open(shard, "rt") as f:
