@@ -1,8 +1,9 @@
-"""`freq-unlearn leaderboard {init,submit,list,export,serve}`.
+"""`freq-unlearn leaderboard {init,submit,reset,list,export,serve}`.
 
     freq-unlearn leaderboard init   --store DIR --benchmark B --base-model M [--limit N]
     freq-unlearn leaderboard submit --store DIR CHECKPOINT... | --metadata FILE
     freq-unlearn leaderboard list   --store DIR [--sort COLUMN] [--search TEXT]
+    freq-unlearn leaderboard reset  --store DIR SUBMISSION_ID
     freq-unlearn leaderboard export --store DIR --out OUT
     freq-unlearn leaderboard serve  --store DIR [--host 127.0.0.1] [--port 7860]
 
@@ -50,6 +51,11 @@ def register(subparsers: Any) -> None:
     q.add_argument("--batch-size", type=int, default=16)
     q.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for one-seed intervals")
     q.set_defaults(func=_submit)
+
+    q = sub.add_parser("reset", help="mark a PENDING/RUNNING request whose evaluation died as FAILED")
+    _store_args(q)
+    q.add_argument("submission_id", help="the request's id (see `list --requests`)")
+    q.set_defaults(func=_reset)
 
     q = sub.add_parser("list", help="print the ranking as a Markdown table")
     _store_args(q)
@@ -121,6 +127,13 @@ def _submit(args: argparse.Namespace) -> int:
     ci = f" [{h['ci_low']:.3f}, {h['ci_high']:.3f}]" if h.get("ci_low") is not None else ""
     value = f"{h['value']:.3f}" if h.get("value") is not None else "n/a"
     print(f"{submission.method}: submission {sid} FINISHED; headline {value}{ci} over {len(result['seeds'])} seed(s)")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    with _user_errors():
+        was = _open(args).reset(args.submission_id)
+    print(f"request {args.submission_id}: FAILED (was {was}); it may be submitted again")
     return 0
 
 
