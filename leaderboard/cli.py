@@ -4,7 +4,7 @@
     freq-unlearn leaderboard submit --store DIR CHECKPOINT... | --metadata FILE
     freq-unlearn leaderboard list   --store DIR [--sort COLUMN] [--search TEXT]
     freq-unlearn leaderboard reset  --store DIR SUBMISSION_ID
-    freq-unlearn leaderboard export --store DIR --out OUT
+    freq-unlearn leaderboard export --store DIR --out OUT [--force]
     freq-unlearn leaderboard serve  --store DIR [--host 127.0.0.1] [--port 7860]
 
 ``--hub-requests ID --hub-results ID`` keep the store in two Hub dataset repos instead
@@ -70,6 +70,7 @@ def register(subparsers: Any) -> None:
     _store_args(q)
     q.add_argument("--out", required=True, type=Path, help="output folder")
     q.add_argument("--title", default="freq-unlearn leaderboard")
+    q.add_argument("--force", action="store_true", help="replace an existing, non-empty --out folder")
     q.set_defaults(func=_export)
 
     q = sub.add_parser("serve", help="serve the Gradio page")
@@ -144,8 +145,10 @@ def _list(args: argparse.Namespace) -> int:
         store = _open(args)
         store.config()
         if args.requests:
-            for r in store.requests():
-                print(f"{r['submission_id']}  {r['status']:<8}  {r['method']}  {r.get('reason') or ''}")
+            from freq_unlearn.leaderboard.ranking import one_line
+
+            for r in store.requests():  # one line per request, whatever its text holds
+                print(one_line(f"{r['submission_id']}  {r['status']:<8}  {r['method']}  {r.get('reason') or ''}"))
             return 0
         rows = rank(store.results())
     try:
@@ -164,14 +167,20 @@ def _export(args: argparse.Namespace) -> int:
 
     with _user_errors():
         store = _open(args)
-        files = export(store.results(), args.out, store.config(), title=args.title)
+        files = export(store.results(), args.out, store.config(), title=args.title, force=args.force)
     print(f"wrote {files['index']} and {len(files) - 1} more files")
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from freq_unlearn.core.errors import UserError
     from freq_unlearn.leaderboard.app import serve
 
+    try:  # before anything is printed: the page cannot be served without it
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UserError("`leaderboard serve` needs gradio, which is not installed:"
+                        " pip install 'freq-unlearn[leaderboard]'") from None
     with _user_errors():
         store = _open(args)
         store.config()

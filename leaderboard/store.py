@@ -35,6 +35,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from freq_unlearn.core.fsutil import atomic_write_text
+from freq_unlearn.leaderboard.submission import SubmissionError, parse_json_text
 
 RESULT_SCHEMA = "freq_unlearn.leaderboard_result/1"
 REQUEST_SCHEMA = "freq_unlearn.leaderboard_request/1"
@@ -126,12 +127,9 @@ class Store:
         if text is None:
             return None
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise StoreError(f"{self.name}/{relpath}: line {err.lineno}: invalid JSON: {err.msg}") from None
-        if not isinstance(data, dict):
-            raise StoreError(f"{self.name}/{relpath}: top level must be a JSON object")
-        return data
+            return parse_json_text(text, f"{self.name}/{relpath}")
+        except SubmissionError as err:
+            raise StoreError(str(err)) from None
 
     def write_json(self, relpath: str, data: dict[str, Any]) -> None:
         self.write_text(relpath, pretty_json(data))
