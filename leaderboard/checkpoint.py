@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import struct
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,8 +104,29 @@ def content_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def check_safetensors_header(path: Path) -> None:
-    """Parse the 8-byte length + JSON header (the format's spec) without loading tensors."""
+# safetensors dtypes (the format's spec) -> bytes per element; anything else is refused.
+DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+               "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
+
+
+def _check_tensor(path: Path, name: str, info: Any, data_len: int) -> tuple[str, list[int]]:
+    offsets = info.get("data_offsets") if isinstance(info, dict) else None
+    if not (isinstance(offsets, list) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
+        raise CheckpointError(f"{path}: not a safetensors file (tensor {name!r} has bad offsets)")
+    dtype, shape = info.get("dtype"), info.get("shape")
+    if dtype not in DTYPE_BYTES:
+        raise CheckpointError(f"{path}: tensor {name!r} has unknown dtype {dtype!r}")
+    if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+        raise CheckpointError(f"{path}: tensor {name!r} has a bad shape {shape!r}")
+    if math.prod(shape) * DTYPE_BYTES[dtype] != offsets[1] - offsets[0]:
+        raise CheckpointError(f"{path}: tensor {name!r}: shape {shape} x {dtype} does not match its {offsets[1] - offsets[0]} bytes")
+    return dtype, shape
+
+
+def check_safetensors_header(path: Path) -> dict[str, tuple[str, list[int]]]:
+    """Parse the 8-byte length + JSON header (the format's spec) without loading tensors;
+    returns tensor name -> (dtype, shape)."""
     size = path.stat().st_size
     with path.open("rb") as fh:
         raw = fh.read(8)
@@ -114,17 +137,37 @@ def check_safetensors_header(path: Path) -> None:
             raise CheckpointError(f"{path}: not a safetensors file (bad header length {header_len})")
         try:
             header = json.loads(fh.read(header_len))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise CheckpointError(f"{path}: not a safetensors file (header is not JSON)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: not a safetensors file (header is not an object)")
     data_len = size - 8 - header_len
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        offsets = info.get("data_offsets") if isinstance(info, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_len):
-            raise CheckpointError(f"{path}: not a safetensors file (tensor {name!r} has bad offsets)")
+    return {name: _check_tensor(path, name, info, data_len) for name, info in header.items() if name != "__metadata__"}
+
+
+def tensor_specs(folder: Path) -> dict[str, list[Any]]:
+    """Every tensor of a folder's safetensors weights: name -> [dtype, shape]."""
+    specs: dict[str, list[Any]] = {}
+    for path in sorted(folder.glob("*.safetensors")):
+        specs.update({name: [dtype, shape] for name, (dtype, shape) in check_safetensors_header(path).items()})
+    return specs
+
+
+def check_tensors(folder: Path, base: dict[str, list[Any]], base_name: str) -> None:
+    """The same tensor names and shapes as the base model (a missing tensor would be initialised
+    randomly by transformers, without an error); a float tensor may change precision only."""
+    specs = tensor_specs(folder)
+    for name, (dtype, shape) in base.items():
+        if name not in specs:
+            raise CheckpointError(f"{folder}: tensor {name!r} of base model {base_name!r} is missing from the weights")
+        got_dtype, got_shape = specs[name]
+        if got_shape != shape:
+            raise CheckpointError(f"{folder}: tensor {name!r} has shape {got_shape}, the base model's is {shape}")
+        if got_dtype != dtype and not (dtype in FLOAT_DTYPES and got_dtype in FLOAT_DTYPES):
+            raise CheckpointError(f"{folder}: tensor {name!r} has dtype {got_dtype}, the base model's is {dtype}")
+    extra = sorted(set(specs) - set(base))
+    if extra:
+        raise CheckpointError(f"{folder}: tensor {extra[0]!r} is not in base model {base_name!r}")
 
 
 def allowed_files(folder: Path) -> list[Path]:
@@ -175,26 +218,64 @@ def check_folder(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedChe
 
 
 def sanitized_copy(checked: CheckedCheckpoint, cache_dir: Path) -> Path:
-    """A folder holding only the allowed files (hard links where possible), keyed by content hash:
-    what lm-eval loads can contain no pickle and no code."""
+    """A folder holding only the allowed files, keyed by content hash: what lm-eval loads can
+    contain no pickle and no code.
+
+    The files are *copied*, never hard-linked (a link shares the inode, so a file changed in place
+    would change the cache too), and the copy is re-hashed: it must hold exactly what
+    ``check_folder`` hashed, which closes the gap between checking and loading. A cached copy is
+    re-hashed before reuse; one that no longer matches is rebuilt.
+    """
     target = cache_dir / checked.sha256[:32]
     if (target / ".complete").is_file():
-        return target
-    tmp = cache_dir / f".{checked.sha256[:32]}.{os.getpid()}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    for path in allowed_files(checked.folder):
-        try:
-            os.link(path, tmp / path.name)
-        except OSError:
-            shutil.copy2(path, tmp / path.name)
-    (tmp / ".complete").write_text(checked.sha256 + "\n")
+        if content_hash(target) == checked.sha256:
+            return target
+        shutil.rmtree(target)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{checked.sha256[:32]}.", suffix=f".{os.getpid()}.tmp", dir=cache_dir))
     try:
-        os.replace(tmp, target)
-    except OSError:  # another process finished the same copy first
+        for path in allowed_files(checked.folder):
+            shutil.copyfile(path, tmp / path.name)
+        copied = content_hash(tmp)
+        if copied != checked.sha256:
+            raise CheckpointError(
+                f"{checked.folder}: files changed while the submission was being checked (sha256 {copied[:12]},"
+                f" checked {checked.sha256[:12]}); submit it again once nothing writes to it"
+            )
+        (tmp / ".complete").write_text(checked.sha256 + "\n")
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process finished the same copy first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return target
+
+
+def remove_abandoned_copies(cache_dir: Path) -> list[Path]:
+    """Temporary copy folders (``.<hash>.<random>.<pid>.tmp``) left by a process killed while copying:
+    removed once their process is gone."""
+    removed = []
+    for tmp in cache_dir.glob(".*.tmp") if cache_dir.is_dir() else []:
+        try:
+            pid = int(tmp.name.rsplit(".", 2)[-2])
+        except ValueError:
+            continue
+        if not _alive(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def looks_like_hub_id(ref: str) -> bool:
@@ -259,7 +340,8 @@ def tokenizer_fingerprint(folder: Path) -> str:
 
 
 def base_fingerprint(folder: Path) -> dict[str, Any]:
-    return {"architecture": architecture(folder), "tokenizer_sha256": tokenizer_fingerprint(folder)}
+    return {"architecture": architecture(folder), "tokenizer_sha256": tokenizer_fingerprint(folder),
+            "tensors": tensor_specs(folder)}
 
 
 def check_same_base(checkpoint: CheckedCheckpoint, base: dict[str, Any], base_name: str) -> None:
@@ -283,3 +365,5 @@ def check_same_base(checkpoint: CheckedCheckpoint, base: dict[str, Any], base_na
         raise CheckpointError(
             f"{checkpoint.folder}: tokenizer differs from the benchmark's base model {base_name!r}"
         )
+    if "tensors" in base:
+        check_tensors(checkpoint.folder, base["tensors"], base_name)

@@ -1,9 +1,10 @@
-"""`freq-unlearn leaderboard {init,submit,list,export,serve}`.
+"""`freq-unlearn leaderboard {init,submit,reset,list,export,serve}`.
 
     freq-unlearn leaderboard init   --store DIR --benchmark B --base-model M [--limit N]
     freq-unlearn leaderboard submit --store DIR CHECKPOINT... | --metadata FILE
     freq-unlearn leaderboard list   --store DIR [--sort COLUMN] [--search TEXT]
-    freq-unlearn leaderboard export --store DIR --out OUT
+    freq-unlearn leaderboard reset  --store DIR SUBMISSION_ID
+    freq-unlearn leaderboard export --store DIR --out OUT [--force]
     freq-unlearn leaderboard serve  --store DIR [--host 127.0.0.1] [--port 7860]
 
 ``--hub-requests ID --hub-results ID`` keep the store in two Hub dataset repos instead
@@ -51,6 +52,11 @@ def register(subparsers: Any) -> None:
     q.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for one-seed intervals")
     q.set_defaults(func=_submit)
 
+    q = sub.add_parser("reset", help="mark a PENDING/RUNNING request whose evaluation died as FAILED")
+    _store_args(q)
+    q.add_argument("submission_id", help="the request's id (see `list --requests`)")
+    q.set_defaults(func=_reset)
+
     q = sub.add_parser("list", help="print the ranking as a Markdown table")
     _store_args(q)
     q.add_argument("--sort", default="Headline", help="column to sort by (default Headline)")
@@ -64,6 +70,7 @@ def register(subparsers: Any) -> None:
     _store_args(q)
     q.add_argument("--out", required=True, type=Path, help="output folder")
     q.add_argument("--title", default="freq-unlearn leaderboard")
+    q.add_argument("--force", action="store_true", help="replace an existing, non-empty --out folder")
     q.set_defaults(func=_export)
 
     q = sub.add_parser("serve", help="serve the Gradio page")
@@ -124,6 +131,13 @@ def _submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reset(args: argparse.Namespace) -> int:
+    with _user_errors():
+        was = _open(args).reset(args.submission_id)
+    print(f"request {args.submission_id}: FAILED (was {was}); it may be submitted again")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from freq_unlearn.leaderboard.ranking import filter_rows, format_table, rank, sort_rows
 
@@ -131,8 +145,10 @@ def _list(args: argparse.Namespace) -> int:
         store = _open(args)
         store.config()
         if args.requests:
-            for r in store.requests():
-                print(f"{r['submission_id']}  {r['status']:<8}  {r['method']}  {r.get('reason') or ''}")
+            from freq_unlearn.leaderboard.ranking import one_line
+
+            for r in store.requests():  # one line per request, whatever its text holds
+                print(one_line(f"{r['submission_id']}  {r['status']:<8}  {r['method']}  {r.get('reason') or ''}"))
             return 0
         rows = rank(store.results())
     try:
@@ -151,14 +167,20 @@ def _export(args: argparse.Namespace) -> int:
 
     with _user_errors():
         store = _open(args)
-        files = export(store.results(), args.out, store.config(), title=args.title)
+        files = export(store.results(), args.out, store.config(), title=args.title, force=args.force)
     print(f"wrote {files['index']} and {len(files) - 1} more files")
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from freq_unlearn.core.errors import UserError
     from freq_unlearn.leaderboard.app import serve
 
+    try:  # before anything is printed: the page cannot be served without it
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UserError("`leaderboard serve` needs gradio, which is not installed:"
+                        " pip install 'freq-unlearn[leaderboard]'") from None
     with _user_errors():
         store = _open(args)
         store.config()

@@ -20,7 +20,8 @@ from typing import Any
 
 from freq_unlearn.leaderboard import plots
 from freq_unlearn.leaderboard.ranking import COLUMNS, format_table, rank
-from freq_unlearn.core.fsutil import atomic_write_text
+from freq_unlearn.core.errors import UserError
+from freq_unlearn.core.fsutil import atomic_write_text, prepare_output_dir
 
 SCRIPT = """
 (function () {
@@ -138,19 +139,23 @@ base model's. Retention is measured on facts the base model knew. Click a column
 """
 
 
-def export(results: Sequence[Mapping[str, Any]], out_dir: Path, config: Mapping[str, Any], title: str = "freq-unlearn leaderboard") -> dict[str, Path]:
-    """Write index.html, leaderboard.json/.md and the plots into ``out_dir``; returns the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = rank(results)
-    plot_files = plots.all_plots(results, out_dir)
-    images = {name: next(p for p in paths if p.suffix == ".png").read_bytes() for name, paths in plot_files.items()}
-    index = out_dir / "index.html"
-    atomic_write_text(index, render_html(rows, images, title, config))
-    atomic_write_text(out_dir / "leaderboard.json", json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(out_dir / "leaderboard.md", format_table(rows) + "\n")
-    out = {"index": index, "json": out_dir / "leaderboard.json", "markdown": out_dir / "leaderboard.md"}
-    for name, paths in plot_files.items():
-        for p in paths:
-            out[f"{name}.{p.suffix[1:]}"] = p
-    return out
+def export(results: Sequence[Mapping[str, Any]], out_dir: Path, config: Mapping[str, Any],
+           title: str = "freq-unlearn leaderboard", force: bool = False) -> dict[str, Path]:
+    """Write index.html, leaderboard.json/.md and the plots into ``out_dir``; returns the paths.
 
+    The site is built in a temporary sibling folder and renamed into place, so a failure leaves
+    the old site as it was; an existing non-empty ``out_dir`` is replaced only with ``force``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not force:
+        raise UserError(f"export: {out_dir} already exists and is not empty; pass --force to replace it")
+    rows = rank(results)
+    with prepare_output_dir(out_dir, overwrite=True) as tmp:
+        plot_files = plots.all_plots(results, tmp)
+        images = {name: next(p for p in paths if p.suffix == ".png").read_bytes() for name, paths in plot_files.items()}
+        atomic_write_text(tmp / "index.html", render_html(rows, images, title, config))
+        atomic_write_text(tmp / "leaderboard.json", json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        atomic_write_text(tmp / "leaderboard.md", format_table(rows) + "\n")
+        names = {f"{name}.{p.suffix[1:]}": p.name for name, paths in plot_files.items() for p in paths}
+    out = {"index": out_dir / "index.html", "json": out_dir / "leaderboard.json", "markdown": out_dir / "leaderboard.md"}
+    out.update({key: out_dir / name for key, name in names.items()})
+    return out

@@ -8,6 +8,8 @@ A row is a dict ``column -> value``; numbers stay numbers (sorting is numeric), 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,15 +133,30 @@ def filter_rows(rows: Sequence[Mapping[str, Any]], query: str = "", columns: Seq
     return [dict(r) for r in rows if any(needle in str(r.get(c, "")).lower() for c in searched)]
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def one_line(value: Any) -> str:
+    """Text printed on one terminal line: control, format and line-separator characters become spaces."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(value))
+
+
+def markdown_text(value: Any) -> str:
+    """Text safe inside a Markdown table cell: no line breaks or control characters (a newline
+    would start a new row), markup characters backslash-escaped, HTML brackets as entities."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(value))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """A Markdown table (``leaderboard list``, the closing notes)."""
+    """A Markdown table (``leaderboard list``, the closing notes); every cell escaped."""
     cols = list(columns or COLUMN_NAMES)
 
     def cell(v: Any) -> str:
         if v is None:
             return "-"
-        return f"{v:.3f}" if isinstance(v, float) else str(v).replace("|", "\\|")
+        return f"{v:.3f}" if isinstance(v, float) else markdown_text(v)
 
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines = ["| " + " | ".join(markdown_text(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
     return "\n".join(lines)

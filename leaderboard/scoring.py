@@ -37,17 +37,11 @@ def task_names(dataset: str = "synthetic", splits: Sequence[str] = EVAL_SPLITS, 
 
 
 def benchmark_hash(benchmark: str) -> str:
-    """Content hash of a local benchmark folder (data files + README); a Hub id hashes as its name."""
-    folder = Path(benchmark)
-    digest = hashlib.sha256()
-    if not folder.is_dir():
-        digest.update(f"hub:{benchmark}".encode())
-        return digest.hexdigest()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts):
-        if path.suffix in (".parquet", ".md", ".json", ".jsonl", ".arrow"):
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    """Content hash of a local benchmark folder (data files, card, info; the kernel's definition);
+    a Hub id hashes as its name."""
+    from freq_unlearn.core.benchmark_folder import content_hash
+
+    return content_hash(benchmark)
 
 
 def _compact(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

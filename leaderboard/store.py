@@ -24,22 +24,28 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from freq_unlearn.core.fsutil import atomic_write_text
+from freq_unlearn.leaderboard.submission import SubmissionError, parse_json_text
 
 RESULT_SCHEMA = "freq_unlearn.leaderboard_result/1"
 REQUEST_SCHEMA = "freq_unlearn.leaderboard_request/1"
 CONFIG_SCHEMA = "freq_unlearn.leaderboard/1"
 CONFIG_FILE = "leaderboard.json"
 STATUSES = ("PENDING", "RUNNING", "FINISHED", "FAILED")
+HOST = socket.gethostname()
 LOCK_TIMEOUT_S = 600
+# The registration fields that make results comparable (``init`` refuses to change them silently).
+REGISTRATION_KEYS = ("benchmark", "benchmark_sha256", "base_model", "base_model_sha256", "task_dataset", "tasks", "limit")
 
 
 class StoreError(ValueError):
@@ -110,18 +116,20 @@ class Store:
     def cache_dir(self) -> Path:
         raise NotImplementedError
 
+    @property
+    def run_lock_dir(self) -> Path:
+        """Where the per-submission run locks live (always a local folder)."""
+        return self.cache_dir / "running"
+
     # --- JSON helpers -------------------------------------------------------------------
     def read_json(self, relpath: str) -> dict[str, Any] | None:
         text = self.read_text(relpath)
         if text is None:
             return None
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise StoreError(f"{self.name}/{relpath}: line {err.lineno}: invalid JSON: {err.msg}") from None
-        if not isinstance(data, dict):
-            raise StoreError(f"{self.name}/{relpath}: top level must be a JSON object")
-        return data
+            return parse_json_text(text, f"{self.name}/{relpath}")
+        except SubmissionError as err:
+            raise StoreError(str(err)) from None
 
     def write_json(self, relpath: str, data: dict[str, Any]) -> None:
         self.write_text(relpath, pretty_json(data))
@@ -139,14 +147,17 @@ class Store:
         return config
 
     def init(self, config: dict[str, Any], force: bool = False) -> None:
+        """Register the settings; a store that already holds submissions keeps its settings unless
+        ``force``: results under another benchmark, base model, task list or limit are not comparable."""
         with self.lock():
             existing = self.read_json(CONFIG_FILE)
-            if existing is not None and not force and self.list_files("results/"):
-                if {k: existing.get(k) for k in ("benchmark_sha256", "base_model_sha256")} != {
-                    k: config.get(k) for k in ("benchmark_sha256", "base_model_sha256")
-                }:
+            if existing is not None and not force and (self.list_files("results/") or self.list_files("requests/")):
+                changed = [k for k in REGISTRATION_KEYS if existing.get(k) != config.get(k)]
+                if changed:
                     raise StoreError(
-                        f"{self.name}: already holds results for another benchmark/base model; use a new store"
+                        f"{self.name}: already holds submissions under other settings ({', '.join(changed)} differ:"
+                        f" {changed[0]} {existing.get(changed[0])!r} -> {config.get(changed[0])!r}); use a new store,"
+                        " or --force to replace the registration"
                     )
             self.write_json(CONFIG_FILE, {**config, "schema": CONFIG_SCHEMA})
 
@@ -167,15 +178,24 @@ class Store:
                     return relpath, data
         return None
 
-    def add_request(self, sid: str, method: str, submission: dict[str, Any]) -> str:
-        """Register a PENDING request; a duplicate that is not FAILED is refused."""
+    def add_request(self, sid: str, method: str, submission: dict[str, Any], holding_run_lock: bool = False) -> str:
+        """Register a PENDING request; a duplicate that is not FAILED is refused.
+
+        ``holding_run_lock``: the caller holds ``running(sid)``, so a PENDING/RUNNING request of this
+        id written on this machine belongs to a process that died (kill -9, SIGTERM): it is stale
+        and registered again instead of blocking the submission forever."""
         with self.lock():
             found = self.find_request(sid)
             if found is not None and found[1].get("status") != "FAILED":
-                raise DuplicateSubmission(
-                    f"duplicate submission: the same checkpoints and metadata are already in the store as"
-                    f" {sid} (status {found[1].get('status')}, {found[0]})"
-                )
+                status, runner = found[1].get("status"), found[1].get("runner") or {}
+                stale = holding_run_lock and status in ("PENDING", "RUNNING") and runner.get("host") == HOST
+                if not stale:
+                    hint = (f"; if the process that ran it is gone: freq-unlearn leaderboard reset {sid}"
+                            if status in ("PENDING", "RUNNING") else "")
+                    raise DuplicateSubmission(
+                        f"duplicate submission: the same checkpoints and metadata are already in the store as"
+                        f" {sid} (status {status}, {found[0]}){hint}"
+                    )
             relpath = self.request_path(method, sid)
             self.write_json(
                 relpath,
@@ -187,9 +207,49 @@ class Store:
                     "status": "PENDING",
                     "submitted_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "reason": None,
+                    "runner": {"host": HOST, "pid": os.getpid()},
                 },
             )
             return relpath
+
+    @contextlib.contextmanager
+    def running(self, sid: str) -> Iterator[None]:
+        """Held while a submission is checked and evaluated. It is an OS file lock, released by the
+        kernel when its process dies, so "lock free" means "nobody is evaluating this id here"."""
+        self.run_lock_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.run_lock_dir / f"{sid}.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise DuplicateSubmission(
+                f"submission {sid} is being evaluated right now by another process on this machine"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def is_running(self, sid: str) -> bool:
+        try:
+            with self.running(sid):
+                return False
+        except DuplicateSubmission:
+            return True
+
+    def reset(self, sid: str) -> str:
+        """Mark a PENDING/RUNNING request whose evaluation is gone as FAILED (so it may be submitted
+        again); returns the status it had."""
+        with self.lock():
+            found = self.find_request(sid)
+            if found is None:
+                raise StoreError(f"{self.name}: no request {sid}")
+            status = str(found[1].get("status"))
+            if status not in ("PENDING", "RUNNING"):
+                raise StoreError(f"{self.name}/{found[0]}: status {status}: only a PENDING or RUNNING request can be reset")
+        if self.is_running(sid):
+            raise StoreError(f"submission {sid} is being evaluated right now by a live process on this machine")
+        self.set_status(sid, "FAILED", f"reset by hand (was {status})")
+        return status
 
     def set_status(self, sid: str, status: str, reason: str | None = None) -> None:
         if status not in STATUSES:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ RUN_RECORD_SCHEMA = "freq_unlearn.run_record/1"
 RUN_RECORD_FILE = "run_record.json"
 
 MAX_METHOD_CHARS = 120
+MAX_SHORT_TEXT = 200  # forget_split, submitter, base_model, revision
+MAX_NOTES_CHARS = 2000
+MAX_PATH_CHARS = 4096
 MAX_METADATA_BYTES = 1_000_000
 
 # field -> (required, accepted types, help). Unknown fields are refused so typos surface.
@@ -99,30 +103,68 @@ def submission_id(identity: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json_text(text: str, where: str) -> dict[str, Any]:
+    """Strict JSON: no NaN/Infinity, no lone surrogates, bounded nesting; one-line errors."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise SubmissionError(f"{where}: line {err.lineno}: invalid JSON: {err.msg}") from None
+    except ValueError as err:  # parse_constant
+        raise SubmissionError(f"{where}: invalid JSON: {err}") from None
+    except RecursionError:
+        raise SubmissionError(f"{where}: invalid JSON: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise SubmissionError(f"{where}: top level must be a JSON object")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise SubmissionError(f"{where}: text holds a lone surrogate ({err.object[err.start:err.end]!a}), not valid Unicode") from None
+    except RecursionError:
+        raise SubmissionError(f"{where}: invalid JSON: nested too deeply") from None
+    return data
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise SubmissionError(f"{path}: file not found")
     if path.stat().st_size > MAX_METADATA_BYTES:
         raise SubmissionError(f"{path}: larger than {MAX_METADATA_BYTES} bytes")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise SubmissionError(f"{path}: not UTF-8 text ({err.reason})") from None
-    except json.JSONDecodeError as err:
-        raise SubmissionError(f"{path}: line {err.lineno}: invalid JSON: {err.msg}") from None
-    if not isinstance(data, dict):
-        raise SubmissionError(f"{path}: top level must be a JSON object")
-    return data
+    return parse_json_text(text, str(path))
+
+
+# Characters never accepted in displayed text: controls (newlines included: a newline injects a
+# table row), format characters (zero-width, bidi overrides: "ga\u200b" displays as "ga"),
+# line/paragraph separators, surrogates, private-use and unassigned code points.
+_HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def check_text(where: str, name: str, value: Any, max_chars: int) -> str:
+    """A one-line free-text field: a string without hidden characters, at most ``max_chars``."""
+    if not isinstance(value, str):
+        raise SubmissionError(f"{where}: field {name!r}: must be a string")
+    if len(value) > max_chars:
+        raise SubmissionError(f"{where}: field {name!r}: longer than {max_chars} characters")
+    for ch in value:
+        if unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+            raise SubmissionError(
+                f"{where}: field {name!r}: contains the invisible or control character U+{ord(ch):04X}"
+                f" ({unicodedata.name(ch, 'unnamed')})"
+            )
+    return unicodedata.normalize("NFC", value.strip())
 
 
 def _check_method(where: str, method: Any) -> str:
     if not isinstance(method, str) or not method.strip():
         raise SubmissionError(f"{where}: field 'method': must be a non-empty string")
-    if len(method) > MAX_METHOD_CHARS:
-        raise SubmissionError(f"{where}: field 'method': longer than {MAX_METHOD_CHARS} characters")
-    if any(ord(ch) < 32 for ch in method):
-        raise SubmissionError(f"{where}: field 'method': contains control characters")
-    return method.strip()
+    return check_text(where, "method", method, MAX_METHOD_CHARS)
 
 
 def _check_seed(where: str, seed: Any) -> int:
@@ -152,6 +194,10 @@ def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = 
     for name in ("base_model", "forget_split"):
         if not data[name].strip():
             raise SubmissionError(f"{where}: field {name!r}: must not be empty")
+        check_text(where, name, data[name], MAX_SHORT_TEXT)
+    for name, limit in (("submitter", MAX_SHORT_TEXT), ("notes", MAX_NOTES_CHARS)):
+        if data.get(name) is not None:
+            data = {**data, name: check_text(where, name, data[name], limit)}
     if not data["checkpoints"]:
         raise SubmissionError(f"{where}: field 'checkpoints': needs at least one checkpoint")
     refs: list[CheckpointRef] = []
@@ -163,8 +209,9 @@ def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = 
         if extra:
             raise SubmissionError(f"{at}: unknown field {extra[0]!r}")
         seed = _check_seed(at, entry.get("seed"))
-        if entry.get("revision") is not None and not isinstance(entry["revision"], str):
-            raise SubmissionError(f"{at}: field 'revision': must be a string")
+        check_text(at, "path", entry["path"], MAX_PATH_CHARS)
+        if entry.get("revision") is not None:
+            check_text(at, "revision", entry["revision"], MAX_SHORT_TEXT)
         path = entry["path"]
         # A relative path that exists next to the metadata file is a local folder; anything
         # else that is not a folder is treated as a Hub id later.
@@ -219,6 +266,7 @@ def read_run_record(checkpoint_dir: Path) -> dict[str, Any]:
     for name in ("base_model", "forget_split"):
         if not isinstance(record[name], str) or not record[name]:
             raise SubmissionError(f"{path}: field {name!r}: must be a non-empty string")
+        check_text(str(path), name, record[name], MAX_SHORT_TEXT)
     status = str(record.get("status", "completed")).lower()
     if status in RUN_RECORD_FAILED_STATUSES:
         raise SubmissionError(f"{path}: field 'status' is {record['status']!r}: only finished runs can be submitted")

@@ -17,16 +17,37 @@ from freq_unlearn.leaderboard import checkpoint as ckpt
 from freq_unlearn.leaderboard import scoring
 from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.leaderboard.store import Store
-from freq_unlearn.leaderboard.submission import Submission, submission_id
+from freq_unlearn.leaderboard.submission import Submission, SubmissionError, submission_id
+
+
+def local_reference(ref: str) -> str:
+    """An existing local path as an absolute, resolved path (a later ``submit`` may run from another
+    folder); anything else (a Hub id) as given."""
+    path = Path(ref).expanduser()
+    return str(path.resolve()) if path.exists() else ref
+
+
+def benchmark_splits(benchmark: str) -> list[str] | None:
+    """The split names of a local benchmark (None for a Hub id: checked against the schema instead)."""
+    if not Path(benchmark).is_dir():
+        return None
+    from freq_unlearn.core.benchmark_folder import load_splits
+
+    return sorted(load_splits(benchmark))
 
 
 def init_store(store: Store, benchmark: str, base_model: str, dataset: str = "synthetic",
                limit: int | None = None, max_bytes: int = ckpt.DEFAULT_MAX_BYTES, force: bool = False) -> dict[str, Any]:
-    """Register the benchmark, its base model (fingerprinted) and the evaluation settings."""
+    """Register the benchmark, its base model (fingerprinted) and the evaluation settings.
+
+    Local paths are stored absolute and resolved, next to their content hashes, so that ``submit``
+    can check that it evaluates against the very files registered here (``verify_registration``)."""
+    benchmark, base_model = local_reference(benchmark), local_reference(base_model)
     base = ckpt.fetch(base_model, max_bytes=max_bytes)
     config = {
         "benchmark": benchmark,
         "benchmark_sha256": scoring.benchmark_hash(benchmark),
+        "benchmark_splits": benchmark_splits(benchmark),
         "task_dataset": dataset,
         "tasks": scoring.task_names(dataset),
         "limit": limit,
@@ -40,21 +61,45 @@ def init_store(store: Store, benchmark: str, base_model: str, dataset: str = "sy
     return config
 
 
+def verify_registration(config: dict[str, Any]) -> ckpt.CheckedCheckpoint:
+    """Re-hash the registered benchmark and base model: a relative path read from another folder,
+    or files changed since ``init``, would otherwise be scored (and sealed) under the old hashes."""
+    for key in ("benchmark", "base_model"):
+        ref = str(config[key])
+        if ref.startswith((".", "~")) or (Path(ref).exists() and not Path(ref).is_absolute()):
+            raise ckpt.CheckpointError(
+                f"leaderboard.json: field {key!r} is the relative path {ref!r}; run `leaderboard init --force`"
+                " again (it now stores absolute paths)"
+            )
+    current = scoring.benchmark_hash(str(config["benchmark"]))
+    if current != config["benchmark_sha256"]:
+        raise ckpt.CheckpointError(
+            f"benchmark {config['benchmark']} changed since `leaderboard init` (sha256 {current[:12]}, registered"
+            f" {str(config['benchmark_sha256'])[:12]}): results would not be comparable; register it in a new store"
+        )
+    base = ckpt.fetch(str(config["base_model"]), max_bytes=config["max_checkpoint_bytes"])
+    if base.sha256 != config["base_model_sha256"]:
+        raise ckpt.CheckpointError(
+            f"base model {config['base_model']} changed since `leaderboard init` (sha256 {base.sha256[:12]},"
+            f" registered {str(config['base_model_sha256'])[:12]}): register it in a new store"
+        )
+    return base
+
+
 def check_declared_base(submission: Submission, config: dict[str, Any]) -> None:
-    """The submission must name the registered base model: the same id/path, or a local folder
-    with the same content hash."""
+    """The submission must name the registered base model: a local folder with the same content
+    hash, or (for a Hub-registered base) the same id. A path is never accepted by its spelling: a
+    relative path means another model when read from another folder."""
     declared, registered = submission.base_model, str(config["base_model"])
-    if declared == registered:
-        return
     folder = Path(declared).expanduser()
     if folder.is_dir():
-        if folder.resolve() == Path(registered).expanduser().resolve():
-            return
         try:
             if ckpt.content_hash(folder) == config["base_model_sha256"]:
                 return
         except OSError:
             pass
+    elif declared == registered and not Path(registered).is_absolute():
+        return  # the same Hub id (its content was verified by verify_registration)
     raise ckpt.CheckpointError(
         f"submission declares base model {declared!r}, but this leaderboard's benchmark was built on"
         f" {registered!r} (sha256 {config['base_model_sha256'][:12]}): unlearning results of another model"
@@ -62,63 +107,97 @@ def check_declared_base(submission: Submission, config: dict[str, Any]) -> None:
     )
 
 
-def base_records(store: Store, config: dict[str, Any], device: str, batch_size: int) -> list[dict[str, Any]]:
-    """The base model's per-item records, evaluated once per (model, benchmark, tasks, limit)."""
+def check_forget_split(submission: Submission, config: dict[str, Any]) -> None:
+    """``forget_split`` names forget splits of the registered benchmark (comma-separated when several)."""
+    from freq_unlearn.core.schema import FORGET_SPLITS
+
+    known = [sp for sp in (config.get("benchmark_splits") or FORGET_SPLITS) if sp.startswith("forget_")]
+    for split in submission.forget_split.split(","):
+        if split.strip() not in known:
+            raise SubmissionError(
+                f"field 'forget_split': {split.strip()!r} is not a forget split of benchmark {config['benchmark']}"
+                f" (its forget splits: {', '.join(known)})"
+            )
+
+
+def base_records(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint, device: str,
+                 batch_size: int) -> list[dict[str, Any]]:
+    """The base model's per-item records, evaluated once per (model, benchmark, tasks, limit); the key
+    holds the hashes ``verify_registration`` has just recomputed, so a rebuilt benchmark misses it."""
     key = scoring.base_cache_key(config["base_model_sha256"], config["benchmark_sha256"], config["tasks"], config["limit"])
     path = store.cache_dir / "base" / f"{key}.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))["records"]
-    base = ckpt.fetch(config["base_model"], max_bytes=config["max_checkpoint_bytes"])
     clean = ckpt.sanitized_copy(base, store.cache_dir / "checkpoints")
     records = scoring.evaluate_model(clean, config["benchmark"], config["tasks"], config["limit"], device, batch_size)
     atomic_write_text(path, json.dumps({"key": key, "base_model": config["base_model"], "records": records}) + "\n")
     return records
 
 
+def check_checkpoints(store: Store, submission: Submission, config: dict[str, Any],
+                      base: ckpt.CheckedCheckpoint) -> dict[int, tuple[ckpt.CheckedCheckpoint, Path]]:
+    """Fetch, check and copy every seed's checkpoint (seed -> (checked, sanitized copy)): all of it
+    before a request is written, so a refused checkpoint leaves the store as it was."""
+    # stores registered before the tensor check have no tensor list: take it from the verified base
+    fingerprint = {"tensors": ckpt.tensor_specs(base.folder), **config["base_fingerprint"]}
+    copies = store.cache_dir / "checkpoints"
+    ckpt.remove_abandoned_copies(copies)
+    checked: dict[int, tuple[ckpt.CheckedCheckpoint, Path]] = {}
+    for ref in submission.checkpoints:
+        one = ckpt.fetch(ref.path, ref.revision, max_bytes=config["max_checkpoint_bytes"])
+        ckpt.check_same_base(one, fingerprint, config["base_model"])
+        checked[ref.seed] = (one, ckpt.sanitized_copy(one, copies))
+    return checked
+
+
+def evaluate_seeds(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint,
+                   checked: dict[int, tuple[ckpt.CheckedCheckpoint, Path]], device: str, batch_size: int,
+                   n_boot: int, progress: Callable[[str], None]) -> dict[str, Any]:
+    progress(f"evaluating the base model (cached after the first submission) on {len(config['tasks'])} tasks")
+    before = base_records(store, config, base, device, batch_size)
+    after: dict[int, list[dict[str, Any]]] = {}
+    for seed, (one, clean) in checked.items():
+        progress(f"evaluating seed {seed}: {one.folder}")
+        if one.is_adapter:
+            model_dir, peft = ckpt.sanitized_copy(base, store.cache_dir / "checkpoints"), str(clean)
+        else:
+            model_dir, peft = clean, None
+        after[seed] = scoring.evaluate_model(model_dir, config["benchmark"], config["tasks"], config["limit"],
+                                             device, batch_size, peft=peft)
+    return scoring.score_runs(before, after, n_boot=n_boot)
+
+
 def submit(store: Store, submission: Submission, device: str = "cpu", batch_size: int = 16, n_boot: int = 1000,
            progress: Callable[[str], None] = print) -> tuple[str, dict[str, Any]]:
     config = store.config()
+    base = verify_registration(config)
     check_declared_base(submission, config)
-    checked: dict[int, ckpt.CheckedCheckpoint] = {}
-    for ref in submission.checkpoints:
-        one = ckpt.fetch(ref.path, ref.revision, max_bytes=config["max_checkpoint_bytes"])
-        ckpt.check_same_base(one, config["base_fingerprint"], config["base_model"])
-        checked[ref.seed] = one
-    sid = submission_id(submission.identity({seed: c.sha256 for seed, c in checked.items()}))
-    store.add_request(sid, submission.method, submission.to_json())  # refuses duplicates
-    try:
-        store.set_status(sid, "RUNNING")
-        progress(f"evaluating the base model (cached after the first submission) on {len(config['tasks'])} tasks")
-        before = base_records(store, config, device, batch_size)
-        after: dict[int, list[dict[str, Any]]] = {}
-        for seed, one in checked.items():
-            progress(f"evaluating seed {seed}: {one.folder}")
-            clean = ckpt.sanitized_copy(one, store.cache_dir / "checkpoints")
-            if one.is_adapter:
-                base = ckpt.sanitized_copy(ckpt.fetch(config["base_model"]), store.cache_dir / "checkpoints")
-                model_dir, peft = base, str(clean)
-            else:
-                model_dir, peft = clean, None
-            after[seed] = scoring.evaluate_model(model_dir, config["benchmark"], config["tasks"], config["limit"],
-                                                 device, batch_size, peft=peft)
-        scored = scoring.score_runs(before, after, n_boot=n_boot)
-    except BaseException as err:
-        store.set_status(sid, "FAILED", f"{type(err).__name__}: {err}"[:500])
-        raise
-    request = store.find_request(sid)
-    result = {
-        "submission_id": sid,
-        "method": submission.method,
-        "submission": submission.to_json(),
-        "submitted_time": request[1]["submitted_time"] if request else None,
-        "evaluated_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "benchmark": {"id": config["benchmark"], "sha256": config["benchmark_sha256"], "tasks": config["tasks"],
-                      "limit": config["limit"]},
-        "base_model": {"id": config["base_model"], "sha256": config["base_model_sha256"]},
-        "seeds": sorted(checked),
-        "checkpoints": {str(seed): c.sha256 for seed, c in sorted(checked.items())},
-        **scored,
-    }
-    store.put_result(result)
+    check_forget_split(submission, config)
+    checked = check_checkpoints(store, submission, config, base)
+    sid = submission_id(submission.identity({seed: c.sha256 for seed, (c, _) in checked.items()}))
+    # The run lock is held through evaluation: a request left PENDING/RUNNING by a process that
+    # died is recognised as stale (its lock is free) and registered again.
+    with store.running(sid):
+        store.add_request(sid, submission.method, submission.to_json(), holding_run_lock=True)  # refuses duplicates
+        try:
+            store.set_status(sid, "RUNNING")
+            scored = evaluate_seeds(store, config, base, checked, device, batch_size, n_boot, progress)
+        except BaseException as err:
+            store.set_status(sid, "FAILED", f"{type(err).__name__}: {err}"[:500])
+            raise
+        request = store.find_request(sid)
+        result = {
+            "submission_id": sid,
+            "method": submission.method,
+            "submission": submission.to_json(),
+            "submitted_time": request[1]["submitted_time"] if request else None,
+            "evaluated_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "benchmark": {"id": config["benchmark"], "sha256": config["benchmark_sha256"], "tasks": config["tasks"],
+                          "limit": config["limit"]},
+            "base_model": {"id": config["base_model"], "sha256": config["base_model_sha256"]},
+            "seeds": sorted(checked),
+            "checkpoints": {str(seed): c.sha256 for seed, (c, _) in sorted(checked.items())},
+            **scored,
+        }
+        store.put_result(result)
     return sid, result
-

@@ -122,3 +122,15 @@ def checkpoint_factory(tmp_path: Path):
         return make_checkpoint(tmp_path / f"ckpt{counter['n']}", **kwargs)
 
     return factory
+
+
+def make_benchmark(folder: Path, tag: str = "a", splits: tuple[str, ...] = (
+        "forget_low", "forget_medium", "forget_high", "retain", "utility")) -> Path:
+    """A folder of per-split Parquet files (enough for registration and hashing, not for lm-eval)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for split in splits:
+        pq.write_table(pa.table({"fact_id": [f"{tag}-{split}-{i}" for i in range(3)]}), folder / "data" / f"{split}.parquet")
+    return folder

@@ -109,6 +109,6 @@ def test_config_required_and_not_silently_replaced(tmp_path):
         store.config()
     store.init({"benchmark_sha256": "b1", "base_model_sha256": "m1"})
     store.put_result(fake_result("GA", "id1", 0.4))
-    with pytest.raises(StoreError, match="another benchmark/base model"):
+    with pytest.raises(StoreError, match="already holds submissions under other settings"):
         store.init({"benchmark_sha256": "b2", "base_model_sha256": "m1"})
     assert store.config()["benchmark_sha256"] == "b1"
