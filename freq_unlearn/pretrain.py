@@ -12,9 +12,10 @@ import os
 import platform
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from freq_unlearn import __version__
 from freq_unlearn.core.errors import UserError
@@ -114,7 +115,7 @@ def tokenize_corpus(world: World, tokenizer, max_length: int):
     return Dataset.from_dict({"input_ids": rows})
 
 
-def training_arguments(config: PretrainConfig, output_dir: Path, n_examples: int):
+def training_arguments(config: PretrainConfig, output_dir: Path, n_examples: int, progress: bool = True):
     from transformers import TrainingArguments
 
     p = config.preset
@@ -138,7 +139,7 @@ def training_arguments(config: PretrainConfig, output_dir: Path, n_examples: int
         seed=config.seed,
         data_seed=config.seed,
         dataloader_num_workers=0,
-        disable_tqdm=False,
+        disable_tqdm=not progress,
     )
 
 
@@ -152,20 +153,8 @@ def _partial_dir(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
-def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | None = None,
-             overwrite: bool = False, resume: bool = False, report: bool = True,
-             callbacks: list | None = None) -> Path:
-    """Train tokenizer and model on the world's corpus; write an ordinary HF model folder.
-
-    Work happens in `OUT.partial/` (checkpoints there allow `resume`); the finished model is
-    renamed to `OUT` only when complete, so `OUT` is never half-written.
-    """
-    import torch
-    from transformers import AutoTokenizer, DataCollatorForLanguageModeling, Trainer
-
-    config = config or PretrainConfig()
-    world = load_world(world_dir)
-    out = Path(out)
+def _prepare_work_dir(world: World, out: Path, config: PretrainConfig, overwrite: bool, resume: bool) -> Path:
+    """Make (or, with `resume`, check) OUT.partial/, which records the world and config it serves."""
     check_output_dir(out, overwrite)
     work = _partial_dir(out)
     if work.exists() and not resume:
@@ -183,26 +172,73 @@ def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | No
     else:
         atomic_write_text(run_file, json.dumps(
             {"world_hash": world.content_hash, "config": asdict(config)}, indent=2))
+    return work
 
-    torch.manual_seed(config.seed)
+
+def _load_or_train_tokenizer(world: World, work: Path, config: PretrainConfig, resume: bool):
+    from transformers import AutoTokenizer
+
     if resume and (work / "tokenizer.json").exists():
-        tokenizer = AutoTokenizer.from_pretrained(str(work))
-    else:
-        from freq_unlearn.tokenizer import train_tokenizer
+        return AutoTokenizer.from_pretrained(str(work))
+    from freq_unlearn.tokenizer import train_tokenizer
 
-        tokenizer = train_tokenizer((d["text"] for d in world.documents()), config.vocab_size)
-        tokenizer.save_pretrained(str(work))
+    tokenizer = train_tokenizer((d["text"] for d in world.documents()), config.vocab_size)
+    tokenizer.save_pretrained(str(work))
+    return tokenizer
+
+
+@contextmanager
+def _library_progress_bars(enabled: bool) -> Iterator[None]:
+    """Turn off Transformers' own bars (e.g. save_pretrained's "Writing model shards") for a block,
+    restoring the previous state after it; the setting is process-wide in Transformers."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if was_enabled and not enabled:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled and not enabled:
+            hf_logging.enable_progress_bar()
+
+
+def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | None = None,
+             overwrite: bool = False, resume: bool = False, report: bool = True,
+             callbacks: list | None = None, progress: bool = True) -> Path:
+    """Train tokenizer and model on the world's corpus; write an ordinary HF model folder.
+
+    Work happens in `OUT.partial/` (checkpoints there allow `resume`); the finished model is
+    renamed to `OUT` only when complete, so `OUT` is never half-written. `progress=False`
+    prints neither the Trainer's progress bars nor its loss dicts (warnings still show): for
+    callers such as the demo that report progress their own way.
+    """
+    with _library_progress_bars(progress):
+        return _pretrain(world_dir, out, config or PretrainConfig(), overwrite, resume, report, callbacks, progress)
+
+
+def _pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig, overwrite: bool, resume: bool,
+              report: bool, callbacks: list | None, progress: bool) -> Path:
+    import torch
+    from transformers import DataCollatorForLanguageModeling, PrinterCallback, Trainer
+
+    world = load_world(world_dir)
+    out = Path(out)
+    work = _prepare_work_dir(world, out, config, overwrite, resume)
+    torch.manual_seed(config.seed)
+    tokenizer = _load_or_train_tokenizer(world, work, config, resume)
     data = tokenize_corpus(world, tokenizer, config.max_length)
     model = build_model(config, tokenizer)
-    args = training_arguments(config, work / "checkpoints", len(data))
     trainer = Trainer(
         model=model,
-        args=args,
+        args=training_arguments(config, work / "checkpoints", len(data), progress),
         train_dataset=data,
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
         processing_class=tokenizer,
         callbacks=callbacks,
     )
+    if not progress:  # with tqdm disabled, the Trainer prints every log dict instead
+        trainer.remove_callback(PrinterCallback)
     has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
@@ -210,25 +246,7 @@ def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | No
 
     model.save_pretrained(str(work), safe_serialization=True)
     tokenizer.save_pretrained(str(work))
-    record: dict[str, Any] = {
-        "format": "freq_unlearn.pretrain/1",
-        "world": str(world.path),
-        "world_hash": world.content_hash,
-        "config": asdict(config),
-        "preset": asdict(config.preset),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "documents": len(data),
-        "tokens_per_epoch": int(sum(len(x) for x in data["input_ids"])),
-        "train_seconds": round(train_seconds, 2),
-        "resumed": bool(has_checkpoint),
-        "final_train_loss": result.training_loss,
-        "loss_curve": [{"epoch": h["epoch"], "loss": h["loss"]}
-                       for h in trainer.state.log_history if "loss" in h],
-        "device": str(next(model.parameters()).device),
-        "torch_threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-        "library_version": __version__,
-    }
+    record = _record(world, config, model, data, trainer, result, train_seconds, has_checkpoint)
     atomic_write_text(work / "pretrain_record.json", json.dumps(record, indent=2))
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
     if report:
@@ -240,3 +258,28 @@ def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | No
         shutil.rmtree(out)
     os.replace(work, out)
     return out
+
+
+def _record(world: World, config: PretrainConfig, model, data, trainer, result, train_seconds: float,
+            resumed: bool) -> dict[str, Any]:
+    import torch
+
+    return {
+        "format": "freq_unlearn.pretrain/1",
+        "world": str(world.path),
+        "world_hash": world.content_hash,
+        "config": asdict(config),
+        "preset": asdict(config.preset),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "documents": len(data),
+        "tokens_per_epoch": int(sum(len(x) for x in data["input_ids"])),
+        "train_seconds": round(train_seconds, 2),
+        "resumed": bool(resumed),
+        "final_train_loss": result.training_loss,
+        "loss_curve": [{"epoch": h["epoch"], "loss": h["loss"]}
+                       for h in trainer.state.log_history if "loss" in h],
+        "device": str(next(model.parameters()).device),
+        "torch_threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+        "library_version": __version__,
+    }

@@ -326,8 +326,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _content_hash(files: dict[str, str]) -> str:
-    return _sha256(json.dumps(files, sort_keys=True).encode())
+# What world.json's content hash covers: everything that says what the world is (not the
+# generator's version string, which only says what wrote it).
+HASHED_KEYS = ("format", "config", "seed", "summary", "files")
+
+
+def _content_hash(meta: dict[str, Any]) -> str:
+    return _sha256(json.dumps({k: meta.get(k) for k in HASHED_KEYS}, sort_keys=True).encode())
 
 
 def world_files(config: WorldConfig, people: list[Person]) -> dict[str, bytes]:
@@ -363,9 +368,9 @@ def generate_world(out: Path, config: WorldConfig, overwrite: bool = False) -> P
         "seed": config.seed,
         "summary": summary(people),
         "files": hashes,
-        "content_hash": _content_hash(hashes),
         "generator": f"freq-unlearn {__version__}",
     }
+    meta["content_hash"] = _content_hash(meta)
     with prepare_output_dir(Path(out), overwrite=overwrite) as tmp:
         for path, data in files.items():
             (tmp / path).parent.mkdir(parents=True, exist_ok=True)
@@ -416,13 +421,20 @@ def load_world(path: Path | str, verify: bool = True) -> World:
     if not meta_path.is_file():
         raise UserError(f"{path} is not a world folder: {meta_path} is missing")
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise UserError(f"{meta_path}: invalid JSON at line {err.lineno}: {err.msg}") from None
-    if meta.get("format") != WORLD_FORMAT:
-        raise UserError(f"{meta_path}: format {meta.get('format')!r} is not {WORLD_FORMAT!r}")
+    except (UnicodeDecodeError, RecursionError) as err:
+        raise UserError(f"{meta_path}: unreadable ({type(err).__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != WORLD_FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise UserError(f"{meta_path}: format {found!r} is not {WORLD_FORMAT!r}")
     if verify:
-        files = meta.get("files", {})
+        # world.json first: its hash covers the file list that the files are then checked against.
+        if _content_hash(meta) != meta.get("content_hash"):
+            raise UserError(f"world {path}: world.json was edited after generation (its content_hash does "
+                            f"not match its {', '.join(HASHED_KEYS)}); regenerate the world")
+        files = meta.get("files") or {}
         for rel, digest in files.items():
             f = path / rel
             if not f.is_file():
@@ -432,6 +444,4 @@ def load_world(path: Path | str, verify: bool = True) -> World:
         extra = {str(p.relative_to(path)) for p in (path / "corpus").glob("*")} - set(files)
         if extra:
             raise UserError(f"world {path}: unexpected file {sorted(extra)[0]} in corpus/")
-        if _content_hash(files) != meta.get("content_hash"):
-            raise UserError(f"world {path}: world.json content_hash does not match its file list")
     return World(path, meta)

@@ -14,6 +14,7 @@ from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.answers import contains_answer
 from freq_unlearn.knowledge import greedy_answers
 from freq_unlearn.pretrain import PretrainConfig, build_model, pretrain
+from freq_unlearn.world import WorldConfig, generate_world
 
 
 def test_tiny_model_loads_and_knows_its_retain_qa(tiny_model: Path) -> None:
@@ -106,3 +107,17 @@ def test_bad_pretrain_input(tiny_world: Path, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="nothing to resume"):
         pretrain(tiny_world, tmp_path / "new", resume=True)
     assert schema.REFUSAL  # the refusal string tokenizes without unknown tokens (byte-level BPE)
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_progress_false_prints_no_bars_and_no_loss_dicts(tmp_path: Path, capfd, progress: bool) -> None:
+    world = generate_world(tmp_path / "w", WorldConfig(people_per_tier=2, n_retain=4, n_utility=1, n_cities=10))
+    capfd.readouterr()
+    out = pretrain(world, tmp_path / "m", PretrainConfig(size="tiny", epochs=2, batch_size=8), report=False,
+                   progress=progress)
+    captured = capfd.readouterr()
+    text = captured.out + captured.err
+    # tqdm bars ("it/s", "%|") and the Trainer's log dicts ("'loss'") appear only with progress.
+    assert ("it/s" in text or "%|" in text) == progress, text[-500:]
+    assert ("'loss'" in text) == progress, text[-500:]
+    assert json.loads((out / "pretrain_record.json").read_text())["loss_curve"]  # logs still recorded

@@ -225,6 +225,31 @@ def test_edited_or_incomplete_world_is_detected(tmp_path: Path) -> None:
         load_world(out)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["config"].update(high_copies=20),
+        lambda m: m.update(seed=99),
+        lambda m: m["summary"]["groups"]["high"].update(documents=1),
+        lambda m: m["files"].update({"corpus/extra.jsonl.gz": "0" * 64}),
+    ],
+    ids=["config", "seed", "summary", "files"],
+)
+def test_edited_world_json_is_detected(tmp_path: Path, edit) -> None:
+    out = generate_world(tmp_path / "w", WorldConfig(**SMALL))
+    meta_path = out / "world.json"
+    meta = json.loads(meta_path.read_text())
+    edit(meta)
+    meta_path.write_text(json.dumps(meta, indent=2))
+    with pytest.raises(UserError, match=r"world.json was edited after generation") as err:
+        load_world(out)
+    assert "\n" not in str(err.value)
+    assert load_world(out, verify=False).meta == meta  # verify=False reads without checking
+    meta_path.write_text("[1, 2]")
+    with pytest.raises(UserError, match="format 'list' is not"):
+        load_world(out)
+
+
 def test_facts_parquet_reads_with_pandas(tiny_world: Path) -> None:
     f = pd.read_parquet(tiny_world / "facts.parquet")
     meta = json.loads((tiny_world / "world.json").read_text())
