@@ -131,11 +131,11 @@ def measure_io(corpus: str) -> dict:
 def measure_scan(corpus: str, facts: str, n_facts: int, workers: int) -> dict:
     import pandas as pd
 
-    from freq_unlearn.frequency_index import count_facts
+    from freq_unlearn.frequency_index import ScanOptions, count_facts
 
     work = Path(os.environ["BENCH_WORK"])
     df = pd.read_parquet(facts).iloc[:n_facts]
-    counts = count_facts([corpus], df, work / "counts.parquet", workers=workers, progress=False)
+    counts = count_facts([corpus], df, work / "counts.parquet", options=ScanOptions(workers=workers), progress=False)
     return {"facts": len(counts), "count_sum": int(counts["count"].sum())}
 
 
@@ -159,7 +159,7 @@ def measure_naive(corpus: str, facts: str, n_facts: int) -> dict:
 def measure_infini(corpus: str, facts: str, n_facts: int) -> dict:
     import pandas as pd
 
-    from freq_unlearn.frequency_index import count_facts
+    from freq_unlearn.frequency_index import LocalIndexOptions, count_facts
 
     work = Path(os.environ["BENCH_WORK"])
     df = pd.read_parquet(facts).iloc[:n_facts]
@@ -168,8 +168,8 @@ def measure_infini(corpus: str, facts: str, n_facts: int) -> dict:
 
     build_index([corpus], work / "index", progress=False)
     t_build = time.perf_counter() - t0
-    counts = count_facts([], df, work / "counts.parquet", backend="infini-gram", index_dir=work / "index",
-                         progress=False)
+    counts = count_facts([], df, work / "counts.parquet", backend="infini-gram",
+                         options=LocalIndexOptions(index_dir=work / "index"), progress=False)
     index_bytes = sum(p.stat().st_size for p in (work / "index").iterdir())
     return {"build_s": t_build, "query_s": time.perf_counter() - t0 - t_build, "facts": len(counts),
             "index_bytes": index_bytes}
