@@ -7,7 +7,8 @@ Generates a Dolma-style corpus (gzipped JSONL shards of biographies of made-up p
 filler text) and a facts table, then times, each in a fresh process (peak RSS from wait4):
 
 * io        the same datatrove reader (decompress + parse) with no matching: the I/O limit
-* scan      count_facts(backend="scan") with 1k / 10k / 100k facts, 1 and 2 workers
+* scan      count_facts(backend="scan") with 1k / 10k / 100k facts, 1 and 2 workers, and 10k facts
+            without Unicode/whitespace normalisation (its cost)
 * scan-half the 10k-fact scan on half the corpus (memory must not grow with the corpus)
 * naive     a per-fact search (`subject in text and object in text`, one pass per fact),
             timed on --naive-facts facts and extrapolated linearly to 10k
@@ -128,14 +129,15 @@ def measure_io(corpus: str) -> dict:
     return {"documents": n["docs"]}
 
 
-def measure_scan(corpus: str, facts: str, n_facts: int, workers: int) -> dict:
+def measure_scan(corpus: str, facts: str, n_facts: int, workers: int, normalization: str = "nfkc") -> dict:
     import pandas as pd
 
-    from freq_unlearn.frequency_index import count_facts
+    from freq_unlearn.frequency_index import MatchOptions, ScanOptions, count_facts
 
     work = Path(os.environ["BENCH_WORK"])
     df = pd.read_parquet(facts).iloc[:n_facts]
-    counts = count_facts([corpus], df, work / "counts.parquet", workers=workers, progress=False)
+    counts = count_facts([corpus], df, work / "counts.parquet", options=ScanOptions(workers=workers),
+                         match=MatchOptions(normalization=normalization), progress=False)
     return {"facts": len(counts), "count_sum": int(counts["count"].sum())}
 
 
@@ -159,7 +161,7 @@ def measure_naive(corpus: str, facts: str, n_facts: int) -> dict:
 def measure_infini(corpus: str, facts: str, n_facts: int) -> dict:
     import pandas as pd
 
-    from freq_unlearn.frequency_index import count_facts
+    from freq_unlearn.frequency_index import LocalIndexOptions, count_facts
 
     work = Path(os.environ["BENCH_WORK"])
     df = pd.read_parquet(facts).iloc[:n_facts]
@@ -168,8 +170,8 @@ def measure_infini(corpus: str, facts: str, n_facts: int) -> dict:
 
     build_index([corpus], work / "index", progress=False)
     t_build = time.perf_counter() - t0
-    counts = count_facts([], df, work / "counts.parquet", backend="infini-gram", index_dir=work / "index",
-                         progress=False)
+    counts = count_facts([], df, work / "counts.parquet", backend="infini-gram",
+                         options=LocalIndexOptions(index_dir=work / "index"), progress=False)
     index_bytes = sum(p.stat().st_size for p in (work / "index").iterdir())
     return {"build_s": t_build, "query_s": time.perf_counter() - t0 - t_build, "facts": len(counts),
             "index_bytes": index_bytes}
@@ -223,6 +225,7 @@ def main() -> None:
         ("scan 1k", "scan", [str(corpus), str(facts), "1000", "1"]),
         ("scan 100k", "scan", [str(corpus), str(facts), str(args.people * 6), "1"]),
         ("scan 10k, 2 workers", "scan", [str(corpus), str(facts), "10000", "2"]),
+        ("scan 10k, no normalization", "scan", [str(corpus), str(facts), "10000", "1", "none"]),
         ("scan 10k, half corpus", "scan", [str(half_corpus), str(half_facts), "10000", "1"]),
         (f"naive {args.naive_facts} facts", "naive", [str(corpus), str(facts), str(args.naive_facts)]),
     ]
@@ -244,6 +247,8 @@ def main() -> None:
     print(f"  scan 1k / 10k / 100k facts       {r['scan 1k']['wall_s'] / scan:.2f} / 1.00 / "
           f"{r['scan 100k']['wall_s'] / scan:.2f}   [near flat]")
     print(f"  scan 2 workers / 1 worker        {r['scan 10k, 2 workers']['wall_s'] / scan:6.2f}   [< 1 with 2 free cores]")
+    print(f"  scan / scan without normalization {scan / r['scan 10k, no normalization']['wall_s']:5.2f}"
+          "   [the cost of Unicode + whitespace normalisation]")
     print(f"  peak RSS full / half corpus      {r['scan 10k']['peak_rss_mb'] / r['scan 10k, half corpus']['peak_rss_mb']:6.2f}"
           "   [~1: memory does not grow with the corpus]")
 

@@ -46,6 +46,7 @@ from freq_unlearn.core import schema
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.fsutil import prepare_output_dir
 
+from .distractors import fill_distractors
 from .facts import load_facts
 
 STRATA_METHODS = ("terciles", "quantiles", "thresholds", "log-bins")
@@ -68,7 +69,7 @@ class BenchmarkError(UserError):
 def _load_counts(counts: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     if isinstance(counts, pd.DataFrame):  # count_facts keeps the provenance in .attrs
         return counts.copy(), dict(counts.attrs.get("freq_unlearn", {}))
-    from .counting import read_provenance
+    from .counts_table import read_provenance
 
     path = Path(counts)
     if not path.exists():
@@ -166,6 +167,16 @@ def _split_roles(
     return role
 
 
+def _optional_columns(facts: pd.DataFrame) -> list[str]:
+    """The optional fact columns (schema.OPTIONAL_BENCHMARK_COLUMNS) these facts have."""
+    return [c for c in schema.OPTIONAL_BENCHMARK_COLUMNS if c in facts.columns]
+
+
+def _as_optional_strings(values: pd.Series) -> np.ndarray:
+    return np.asarray([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
+                      dtype=object)
+
+
 def _split_frame(rows: pd.DataFrame, stratum: pd.Series | str, paraphrased: bool) -> pd.DataFrame:
     rows = rows.sort_values("fact_id", kind="stable")
     if isinstance(stratum, pd.Series):
@@ -173,7 +184,7 @@ def _split_frame(rows: pd.DataFrame, stratum: pd.Series | str, paraphrased: bool
     question = rows["question"]
     if paraphrased:
         question = rows.apply(lambda r: r["paraphrases"][0] if len(r["paraphrases"]) else r["question"], axis=1)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "fact_id": rows["fact_id"].astype(str).to_numpy(),
             "subject": rows["subject"].astype(str).to_numpy(),
@@ -192,9 +203,12 @@ def _split_frame(rows: pd.DataFrame, stratum: pd.Series | str, paraphrased: bool
             "original_question": rows["question"].astype(str).to_numpy(),
         }
     )
+    for column in _optional_columns(rows):
+        frame[column] = _as_optional_strings(rows[column])
+    return frame
 
 
-def _arrow_schema():
+def _arrow_schema(optional: list[str]):
     import pyarrow as pa
 
     return pa.schema(
@@ -215,7 +229,45 @@ def _arrow_schema():
             ("paraphrases", pa.list_(pa.string())),
             ("original_question", pa.string()),
         ]
+        + [(column, pa.string()) for column in optional]
     )
+
+
+def _facts_table(facts: str | Path | pd.DataFrame, seed: int) -> tuple[pd.DataFrame, bool, int]:
+    """The facts with every column a split needs (defaults filled in, distractors generated where
+    missing: see ``distractors.py``), and whether they have a ``group`` column."""
+    facts_df = load_facts(facts)
+    if "question" not in facts_df.columns:
+        raise BenchmarkError("facts have no 'question' column: a benchmark needs a question per fact")
+    facts_df = facts_df.copy()
+    has_groups = "group" in facts_df.columns
+    for column, default in (("relation", ""), ("answer", None), ("group", "")):
+        if column not in facts_df.columns:
+            facts_df[column] = facts_df["object"] if column == "answer" else default
+    for column in ("paraphrases", "distractors"):
+        if column not in facts_df.columns:
+            facts_df[column] = [[] for _ in range(len(facts_df))]
+    source = "<DataFrame>" if isinstance(facts, pd.DataFrame) else str(facts)
+    facts_df, generated = fill_distractors(facts_df, seed, source=source)
+    return facts_df, has_groups, generated
+
+
+def _with_counts(facts_df: pd.DataFrame, counts: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Facts joined with their counts; every fact must have one."""
+    counts_df, provenance = _load_counts(counts)
+    for column in ("fact_id", "count"):
+        if column not in counts_df.columns:
+            raise BenchmarkError(f"counts table has no '{column}' column")
+    keep = ["fact_id", "count"] + [c for c in ("subject_count", "object_count") if c in counts_df.columns]
+    merged = facts_df.merge(counts_df[keep].astype({"fact_id": str}), on="fact_id", how="left")
+    for column in ("subject_count", "object_count"):
+        if column not in merged.columns:
+            merged[column] = 0
+    missing = merged[merged["count"].isna()]
+    if len(missing):
+        raise BenchmarkError(f"fact {missing['fact_id'].iloc[0]!r} has no count ({len(missing)} facts without counts)")
+    merged["count"] = merged["count"].astype("int64")
+    return merged, provenance
 
 
 def build_benchmark(
@@ -233,42 +285,22 @@ def build_benchmark(
     name: str = "freq-unlearn benchmark",
     overwrite: bool = True,
     seed: int = 0,
+    world_hash: str | None = None,
 ):
     """Build the stratified benchmark folder ``out`` and return it as a ``datasets.DatasetDict``.
 
     ``out`` holds ``data/<split>.parquet`` for every split in ``schema.BENCHMARK_SPLITS`` and a
     README.md dataset card whose ``configs:`` block names them, so ``load_dataset(str(out))``
-    gives the same splits. See the module docstring for the split and strata rules.
+    gives the same splits. See the module docstring for the split and strata rules. ``world_hash``
+    (the synthetic world's content hash) goes into ``benchmark_info.json``, where the tasks compare
+    it with a model's ``pretrain_record.json``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
     from datasets import Dataset, DatasetDict
 
-    facts_df = load_facts(facts)
-    counts_df, provenance = _load_counts(counts)
-    for column in ("fact_id", "count"):
-        if column not in counts_df.columns:
-            raise BenchmarkError(f"counts table has no '{column}' column")
-    if "question" not in facts_df.columns:
-        raise BenchmarkError("facts have no 'question' column: a benchmark needs a question per fact")
-    facts_df = facts_df.copy()
-    has_groups = "group" in facts_df.columns
-    for column, default in (("relation", ""), ("answer", None), ("group", "")):
-        if column not in facts_df.columns:
-            facts_df[column] = facts_df["object"] if column == "answer" else default
-    for column in ("paraphrases", "distractors"):
-        if column not in facts_df.columns:
-            facts_df[column] = [[] for _ in range(len(facts_df))]
-    keep = ["fact_id", "count"] + [c for c in ("subject_count", "object_count") if c in counts_df.columns]
-    merged = facts_df.merge(counts_df[keep].astype({"fact_id": str}), on="fact_id", how="left")
-    for column in ("subject_count", "object_count"):
-        if column not in merged.columns:
-            merged[column] = 0
-    missing = merged[merged["count"].isna()]
-    if len(missing):
-        raise BenchmarkError(f"fact {missing['fact_id'].iloc[0]!r} has no count ({len(missing)} facts without counts)")
-    merged["count"] = merged["count"].astype("int64")
-
+    facts_df, has_groups, generated = _facts_table(facts, seed)
+    merged, provenance = _with_counts(facts_df, counts)
     role = _split_roles(merged, has_groups, retain_ids, utility_ids, retain_fraction, utility_fraction, seed)
     forget = merged[role == "forget"].copy()
     if forget.empty:
@@ -295,7 +327,7 @@ def build_benchmark(
     frames[schema.RETAIN_SPLIT] = _split_frame(merged[role == "retain"], schema.RETAIN_SPLIT, paraphrased=False)
     frames[schema.UTILITY_SPLIT] = _split_frame(merged[role == "utility"], schema.UTILITY_SPLIT, paraphrased=False)
 
-    arrow_schema = _arrow_schema()
+    arrow_schema = _arrow_schema(_optional_columns(merged))
     tables = {split: pa.Table.from_pandas(frames[split], schema=arrow_schema, preserve_index=False)
               .replace_schema_metadata(None) for split in schema.BENCHMARK_SPLITS}
     info = {
@@ -306,7 +338,10 @@ def build_benchmark(
         "seed": seed,
         "sizes": {split: tables[split].num_rows for split in schema.BENCHMARK_SPLITS},
         "counts_provenance": provenance,
+        "generated_distractors": generated,
     }
+    if world_hash is not None:
+        info["world_hash"] = world_hash
     out = Path(out)
     with prepare_output_dir(out, overwrite=overwrite) as tmp:
         (tmp / DATA_DIR).mkdir()
@@ -364,6 +399,7 @@ def dataset_card(info: dict[str, Any]) -> str:
         f"- method: {info['strata']}, cut points {info['cut_points'][0]:g} / {info['cut_points'][1]:g}"
         " (low: count <= first; high: count >= second; medium: strictly between)",
         f"- balanced on relation and answer length: {info['balance']} (seed {info['seed']})",
+        f"- facts given generated same-relation distractors: {info.get('generated_distractors', 0)}",
         "",
         "## Splits",
         "",

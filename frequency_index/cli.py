@@ -25,8 +25,12 @@ def register(subparsers) -> None:
     count.add_argument("--executor", default="local", choices=("local", "ray", "slurm"),
                        help="datatrove executor for the scan backend")
     count.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
-    count.add_argument("--tasks", type=int, default=None, help="datatrove tasks (default: one per corpus file)")
+    count.add_argument("--shards", type=int, default=None,
+                       help="scan: datatrove tasks, each reading a share of the files (default: one per corpus file)")
+    count.add_argument("--tasks", dest="tasks_deprecated", type=int, default=None, help=argparse.SUPPRESS)
     count.add_argument("--casing", default="sensitive", choices=("sensitive", "insensitive", "paper"))
+    count.add_argument("--normalization", default="nfkc", choices=("nfkc", "nfc", "none"),
+                       help="Unicode normal form for texts and facts alike, plus whitespace folding (default nfkc)")
     count.add_argument("--window", type=int, default=None, metavar="N",
                        help="also count documents where subject and object are at most N words apart")
     count.add_argument("--no-word-boundaries", dest="word_boundaries", action="store_false",
@@ -75,30 +79,49 @@ def register(subparsers) -> None:
     build.set_defaults(func=run_build)
 
 
-def run_count(args: argparse.Namespace) -> int:
+def backend_options(args: argparse.Namespace):
+    """The chosen backend's options dataclass from the command line; options of another backend are refused."""
     from freq_unlearn.core.errors import UserError
 
-    from .counting import count_facts
+    from .infinigram_api import DEFAULT_API_INDEX, DEFAULT_API_URL, ApiOptions
+    from .infinigram_local import LocalIndexOptions
+    from .scan import ScanOptions
 
-    slurm = None
-    if args.slurm:
-        try:
-            slurm = json.loads(args.slurm)
-        except json.JSONDecodeError as err:
-            raise UserError(f"--slurm: not JSON ({err})") from None
-    if args.backend == "scan" and not args.corpus:
-        raise UserError("--corpus is required for the scan backend")
-    try:
-        df = count_facts(
-            args.corpus, args.facts, args.out, backend=args.backend, executor=args.executor,
-            workers=args.workers, tasks=args.tasks, casing=args.casing, window=args.window,
-            word_boundaries=args.word_boundaries, aliases=args.aliases, strict=args.strict,
-            work_dir=args.work_dir, keep_work=args.keep_work, index_dir=args.index_dir,
-            tokenizer=args.tokenizer, mode=args.mode, api_url=args.api_url, api_index=args.api_index,
-            slurm=slurm,
-        )
-    except ValueError as err:
-        raise UserError(str(err)) from None
+    if args.backend != "scan" and args.window is not None:
+        raise UserError("--window is supported by the scan backend only")
+    if args.backend == "scan":
+        if args.mode not in (None, "docs"):
+            raise UserError("the scan backend counts documents only: drop --mode cnf")
+        if not args.corpus:
+            raise UserError("--corpus is required for the scan backend")
+        slurm = {}
+        if args.slurm:
+            try:
+                slurm = json.loads(args.slurm)
+            except json.JSONDecodeError as err:
+                raise UserError(f"--slurm: not JSON ({err})") from None
+        return ScanOptions(executor=args.executor, workers=args.workers, shards=args.shards, window=args.window,
+                           work_dir=args.work_dir, keep_work=args.keep_work, slurm=slurm)
+    if args.backend == "infini-gram":
+        return LocalIndexOptions(index_dir=args.index_dir, tokenizer=args.tokenizer, mode=args.mode or "docs")
+    if args.mode not in (None, "cnf"):
+        raise UserError("the infini-gram API cannot count document co-occurrence: use --mode cnf")
+    return ApiOptions(url=args.api_url or DEFAULT_API_URL, index=args.api_index or DEFAULT_API_INDEX)
+
+
+def run_count(args: argparse.Namespace) -> int:
+    import sys
+
+    from .counting import count_facts
+    from .options import MatchOptions
+
+    if args.tasks_deprecated is not None:
+        print("freq-unlearn count: --tasks is deprecated, use --shards (datatrove tasks)", file=sys.stderr)
+        args.shards = args.shards if args.shards is not None else args.tasks_deprecated
+    match = MatchOptions(casing=args.casing, aliases=args.aliases, word_boundaries=args.word_boundaries,
+                         normalization=args.normalization)
+    df = count_facts(args.corpus, args.facts, args.out, backend=args.backend, options=backend_options(args),
+                     match=match, strict=args.strict)
     if df is None:
         print(f"submitted to Slurm; the merge job writes {args.out}")
     else:

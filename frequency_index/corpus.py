@@ -56,6 +56,37 @@ class CorpusFiles:
     def n_files(self) -> int:
         return len(self.jsonl) + len(self.parquet)
 
+    def shard_files(self, rank: int, shards: int) -> list[str]:
+        """The files shard ``rank`` reads: each reader deals its own list out round-robin (datatrove)."""
+        return self.jsonl[rank::shards] + self.parquet[rank::shards]
+
+
+_SIGNATURE_FIELDS = ("size", "mtime", "LastModified", "last_modified", "ETag", "etag", "checksum", "last_commit")
+_SAMPLE_BYTES = 1 << 16
+
+
+def file_signature(root: str, rel_path: str) -> str:
+    """A content key for one corpus file: size and modification time (what the filesystem reports),
+    plus, for local files, a hash of its first and last 64 KiB (cheap; catches an edit that kept
+    size and mtime, e.g. a copy with ``cp -p``)."""
+    import hashlib
+
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(os.path.join(root, rel_path) if root else rel_path)
+    info = fs.info(path)
+    parts = {k: str(info[k]) for k in _SIGNATURE_FIELDS if k in info}
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    if "file" in protocols:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            digest.update(f.read(_SAMPLE_BYTES))
+            if int(info.get("size") or 0) > 2 * _SAMPLE_BYTES:
+                f.seek(-_SAMPLE_BYTES, os.SEEK_END)
+                digest.update(f.read(_SAMPLE_BYTES))
+        parts["sample_sha256"] = digest.hexdigest()
+    return json.dumps(parts, sort_keys=True)
+
 
 def resolve_corpus(paths: list[str]) -> CorpusFiles:
     """Expand files, folders and globs; fail naming the first path that matches no corpus file."""
@@ -103,6 +134,19 @@ def resolve_corpus(paths: list[str]) -> CorpusFiles:
         parquet=[r for r in rel if corpus_kind(r) == "parquet"],
         total_bytes=sizes,
     )
+
+
+def _decompression_errors() -> tuple[type[BaseException], ...]:
+    import zlib
+
+    errors: list[type[BaseException]] = [OSError, EOFError, zlib.error]
+    try:
+        import zstandard
+
+        errors.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errors)
 
 
 class RejectsMixin:
@@ -158,6 +202,17 @@ class CorpusJsonlReader(RejectsMixin, JsonlReader):
         self._init_rejects(strict, rejects_folder)
 
     def read_file(self, filepath: str):
+        """A file whose compressed data is corrupt or cut short fails the run, named (its remaining
+        lines cannot be read, so skipping them would undercount silently)."""
+        try:
+            yield from self._read_lines(filepath)
+        except CorpusError:
+            raise
+        except _decompression_errors() as err:
+            where = self.data_folder.resolve_paths(filepath)
+            raise CorpusError(f"{where}: cannot decompress or read ({type(err).__name__}: {err})") from None
+
+    def _read_lines(self, filepath: str):
         import orjson
 
         with self.data_folder.open(filepath, "rb", compression=self.compression) as f:

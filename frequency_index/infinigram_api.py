@@ -14,16 +14,42 @@ after the last try the run stops with one line saying the API is unreachable.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 
 from freq_unlearn.core.errors import UserError
 
+from .counts_table import counts_frame
 from .matching import build_term_index
+from .options import MatchOptions, OptionError
 
 DEFAULT_API_URL = "https://api.infini-gram.io/"
 DEFAULT_API_INDEX = "v4_dolma-v1_7_llama"
 RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    """Options of the `infini-gram-api` backend (its only mode is ``cnf``: the API's "A AND B").
+
+    Attributes:
+        url: the endpoint (default the public API).
+        index: the index name (default ``v4_dolma-v1_7_llama``, Dolma v1.7, the paper's).
+        retries: tries per query before giving up (default 5).
+        backoff_s: first wait between tries; doubled after each (default 1.0).
+    """
+
+    url: str = DEFAULT_API_URL
+    index: str = DEFAULT_API_INDEX
+    retries: int = 5
+    backoff_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.retries < 1:
+            raise OptionError(f"retries must be >= 1, got {self.retries}")
+        if not self.backoff_s >= 0:
+            raise OptionError(f"backoff_s must be >= 0, got {self.backoff_s}")
 
 
 class InfiniGramAPI:
@@ -76,23 +102,16 @@ class InfiniGramAPI:
         )
 
 
-def count_with_api(
-    facts: pd.DataFrame, api_url: str, api_index: str, casing: str, aliases: bool, progress: bool = True,
-    retries: int = 5, backoff_s: float = 1.0,
-) -> tuple[pd.DataFrame, dict]:
+def count_with_api(facts: pd.DataFrame, match: MatchOptions, options: ApiOptions,
+                   progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Count through the API; returns the counts table and its backend-specific provenance."""
     from tqdm import tqdm
 
-    from .counting import _counts_frame
-
-    if casing == "insensitive":
+    if match.casing == "insensitive":
         raise UserError("the infini-gram API matches case-sensitively: use --casing sensitive or paper")
-    terms = build_term_index(facts, casing=casing, aliases=aliases)
-    forms_of: list[list[str]] = [[] for _ in range(terms.n_entities)]
-    for form_id, entities in enumerate(terms.form_entities):
-        for e in entities:
-            forms_of[e].append(terms.forms[form_id])
-    clause = [" OR ".join(forms) for forms in forms_of]
-    client = InfiniGramAPI(api_url, api_index, retries=retries, backoff_s=backoff_s)
+    terms = build_term_index(facts, match)
+    clause = [" OR ".join(forms) for forms in terms.forms_of_entities()]
+    client = InfiniGramAPI(options.url, options.index, retries=options.retries, backoff_s=options.backoff_s)
     entity = [client.count(c) for c in tqdm(clause, desc="API: subjects and objects", disable=not progress)]
     pair = [client.count(f"{clause[s]} AND {clause[o]}")
             for s, o in tqdm(terms.pairs, desc="API: A AND B", disable=not progress)]
@@ -100,10 +119,11 @@ def count_with_api(
     approx = [any(pair[p][1] or entity[terms.pairs[p][0]][1] or entity[terms.pairs[p][1]][1] for p in ids)
               for ids in terms.fact_pairs]
     extra = {
-        "api_url": api_url,
-        "api_index": api_index,
+        "mode": "cnf",
+        "api_url": options.url,
+        "api_index": options.index,
         "api_requests": client.requests_sent,
         "approximate": any(approx),
         "matching": "token sequences of the API index's tokenizer",
     }
-    return _counts_frame(facts, count, subj, obj, approximate=approx), extra
+    return counts_frame(facts, count, subj, obj, approximate=approx), extra

@@ -26,6 +26,7 @@ import os
 import resource
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +35,36 @@ import pandas as pd
 from freq_unlearn.core.errors import UserError
 
 from .corpus import iter_documents, resolve_corpus
-from .matching import TermIndex, build_term_index, is_word_char
+from .counts_table import counts_frame
+from .matching import TermIndex, build_term_index, is_word_char, normalize_text
+from .options import MatchOptions, OptionError, check_choice
 
 INDEX_META = "freq_unlearn_index.json"
 MAX_CLAUSE_FREQ = 50000  # infini-gram's default
 MAX_DIFF_TOKENS = 100  # infini-gram's default (the API's too)
+MODES = ("docs", "cnf")
+
+
+@dataclass(frozen=True)
+class LocalIndexOptions:
+    """Options of the local `infini-gram` backend.
+
+    Attributes:
+        index_dir: the index folder; built from the corpus when it holds no index yet (required).
+        tokenizer: a local tokenizer folder for the index (default: UTF-8 bytes, the same matching
+            as `scan`).
+        mode: ``docs`` (exact document co-occurrence, default) or ``cnf`` (infini-gram's count of
+            "S AND O", the paper's; see the module docstring).
+    """
+
+    index_dir: str | Path | None = None
+    tokenizer: str | None = None
+    mode: str = "docs"
+
+    def __post_init__(self) -> None:
+        check_choice("infini-gram mode", self.mode, MODES)
+        if self.index_dir is None:
+            raise OptionError("the infini-gram backend needs --index-dir (built from --corpus when it does not exist)")
 
 
 def _token_dtype(vocab_size: int) -> tuple[str, type]:
@@ -47,7 +73,7 @@ def _token_dtype(vocab_size: int) -> tuple[str, type]:
 
 def build_index(
     corpus: list[str], index_dir: str | Path, tokenizer: str | None = None, lowercase: bool = False,
-    strict: bool = False, progress: bool = True,
+    strict: bool = False, progress: bool = True, normalization: str = "nfkc",
 ) -> dict:
     """Write tokenized.0 + offset.0 from the corpus and build the suffix array; returns the meta."""
     index_dir = Path(index_dir).resolve()  # the indexer changes directory: absolute paths only
@@ -69,7 +95,8 @@ def build_index(
         with open(tmp / "tokenized.0", "wb") as ds, open(tmp / "offset.0", "wb") as od:
             readers: list = []
             for doc in iter_documents(files, strict=strict, progress=progress, readers_out=readers):
-                text = doc.text.lower() if lowercase else doc.text
+                text = normalize_text(doc.text, normalization)
+                text = text.lower() if lowercase else text
                 if tok is None:
                     payload = text.encode("utf-8")
                 else:
@@ -98,6 +125,7 @@ def build_index(
             "token_dtype": dtype_name,
             "vocab_size": 255 if tok is None else len(tok),
             "lowercase": lowercase,
+            "normalization": normalization,
             "documents": documents,
             "skipped_lines": rejected,
             "corpus": [str(c) for c in corpus],
@@ -219,45 +247,52 @@ class LocalIndex:
         return int(result["count"]), bool(result["approx"])
 
 
-def count_with_local_index(
-    facts: pd.DataFrame, corpus: list[str], index_dir: str | Path | None, casing: str, aliases: bool,
-    word_boundaries: bool, tokenizer: str | None, mode: str, strict: bool, progress: bool = True,
-) -> tuple[pd.DataFrame, dict]:
-    from tqdm import tqdm
-
-    from .counting import _counts_frame
-
-    if mode not in ("docs", "cnf"):
-        raise UserError(f"unknown infini-gram mode {mode!r}; choose docs or cnf")
-    if index_dir is None:
-        raise UserError("the infini-gram backend needs --index-dir (built from --corpus when it does not exist)")
-    index_dir = Path(index_dir)
-    lowercase = casing == "insensitive"
+def _open_index(corpus: list[str], match: MatchOptions, options: LocalIndexOptions, strict: bool,
+                progress: bool) -> LocalIndex:
+    """The index of ``options.index_dir``, built first when the folder holds none; it must fit ``match``."""
+    index_dir = Path(options.index_dir)
+    lowercase = match.casing == "insensitive"
     if not (index_dir / INDEX_META).is_file():
         if not corpus:
             raise UserError(f"{index_dir}: no index there, and no --corpus to build one from")
-        build_index(corpus, index_dir, tokenizer=tokenizer, lowercase=lowercase, strict=strict, progress=progress)
+        build_index(corpus, index_dir, tokenizer=options.tokenizer, lowercase=lowercase, strict=strict,
+                    progress=progress, normalization=match.normalization)
     index = LocalIndex(index_dir)
     if index.meta["lowercase"] != lowercase:
         raise UserError(
             f"{index_dir}: index was built {'lower-cased' if index.meta['lowercase'] else 'cased'}, "
-            f"which does not fit casing={casing}; build another index"
+            f"which does not fit casing={match.casing}; build another index"
         )
-    terms = build_term_index(facts, casing=casing, aliases=aliases, word_boundaries=word_boundaries)
+    built_with = index.meta.get("normalization", "none")  # indexes made before normalisation existed
+    if built_with != match.normalization:
+        raise UserError(f"{index_dir}: index was built with normalization={built_with}, which does not fit "
+                        f"normalization={match.normalization}; build another index")
+    return index
+
+
+def count_with_local_index(
+    facts: pd.DataFrame, corpus: list[str], match: MatchOptions, options: LocalIndexOptions, strict: bool = False,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict]:
+    """Count with a local index; returns the counts table and its backend-specific provenance."""
+    index = _open_index(corpus, match, options, strict, progress)
+    terms = build_term_index(facts, match)
     extra = {
-        "index_dir": str(index_dir),
-        "index": {k: index.meta[k] for k in ("tokenizer", "token_dtype", "lowercase", "documents", "corpus")},
+        "mode": options.mode,
+        "index_dir": str(options.index_dir),
+        "index": {k: index.meta.get(k) for k in ("tokenizer", "token_dtype", "lowercase", "normalization",
+                                                 "documents", "corpus")},
         "documents": index.meta["documents"],
         "skipped_lines": index.meta["skipped_lines"],
         "corpus_files": index.meta["corpus_files"],
         "corpus_bytes": index.meta["corpus_bytes"],
         "matching": "utf-8 bytes" if index.tokenizer is None else "token sequences (word boundaries = token boundaries)",
     }
-    if mode == "docs":
-        count, subj, obj = _docs_counts(index, terms, word_boundaries, progress)
-        return _counts_frame(facts, count, subj, obj, approximate=False), {**extra, "approximate": False}
+    if options.mode == "docs":
+        count, subj, obj = _docs_counts(index, terms, match.word_boundaries, progress)
+        return counts_frame(facts, count, subj, obj, approximate=False), {**extra, "approximate": False}
     count, subj, obj, approx = _cnf_counts(index, terms, progress)
-    frame = _counts_frame(facts, count, subj, obj, approximate=approx)
+    frame = counts_frame(facts, count, subj, obj, approximate=approx)
     return frame, {**extra, "approximate": any(approx), "max_clause_freq": MAX_CLAUSE_FREQ,
                    "max_diff_tokens": MAX_DIFF_TOKENS}
 
@@ -280,10 +315,7 @@ def _docs_counts(index: LocalIndex, terms: TermIndex, word_boundaries: bool, pro
 def _cnf_counts(index: LocalIndex, terms: TermIndex, progress: bool):
     from tqdm import tqdm
 
-    forms_of = [[] for _ in range(terms.n_entities)]
-    for form_id, entities in enumerate(terms.form_entities):
-        for e in entities:
-            forms_of[e].append(terms.forms[form_id])
+    forms_of = terms.forms_of_entities()
     entity_counts, entity_approx = [], []
     for forms in forms_of:
         c, a = index.count_cnf([forms])

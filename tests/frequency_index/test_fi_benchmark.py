@@ -114,3 +114,61 @@ def test_user_facts_without_groups_and_balancing(tmp_path):
         assert len(sizes) == 1
     with pytest.raises(UserError, match="has no count"):
         build_benchmark(facts, counts.iloc[1:], tmp_path / "d")
+
+
+def _user_facts(n: int = 30, **extra) -> pd.DataFrame:
+    rows = [{"fact_id": f"u{i:03d}", "subject": f"Person {i}", "object": f"Thing {i % 7}",
+             "relation": ["r1", "r2"][i % 2], "question": f"Q{i}?", "answer": f"Thing {i % 7}",
+             **{k: v(i) for k, v in extra.items()}} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def _counts_for(facts: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"fact_id": facts["fact_id"], "count": np.arange(len(facts)) % 9,
+                         "subject_count": 0, "object_count": 0})
+
+
+def test_facts_without_distractors_get_same_relation_ones(tmp_path):
+    """Issue 11 item 4: an empty list made MC accuracy all([]) = 1 for every item."""
+    facts = _user_facts()
+    dd = build_benchmark(facts, _counts_for(facts), tmp_path / "a", seed=3)
+    answers = facts.groupby("relation")["answer"].agg(set)
+    for split in dd.values():
+        for row in split:
+            assert 1 <= len(row["distractors"]) <= 4 and row["answer"] not in row["distractors"]
+            assert set(row["distractors"]) <= answers[row["relation"]]
+    again = build_benchmark(facts.iloc[::-1], _counts_for(facts), tmp_path / "b", seed=3)
+    assert again["forget_low"]["distractors"] == dd["forget_low"]["distractors"]  # seeded, not order-dependent
+    other = build_benchmark(facts, _counts_for(facts), tmp_path / "c", seed=4)
+    assert any(a != b for split in dd for a, b in zip(dd[split]["distractors"], other[split]["distractors"]))
+    import json
+
+    assert json.loads((tmp_path / "a" / "benchmark_info.json").read_text())["generated_distractors"] == len(facts)
+    given = facts.assign(distractors=[["x"]] * len(facts))
+    kept = build_benchmark(given, _counts_for(given), tmp_path / "d")
+    assert set(map(tuple, kept["forget_low"]["distractors"])) == {("x",)}
+
+
+def test_a_relation_with_one_answer_cannot_get_distractors(tmp_path):
+    facts = _user_facts().assign(answer="Same", object="Same")
+    with pytest.raises(UserError, match=r"fact 'u000' has no distractors and relation 'r1' has no other answer") as err:
+        build_benchmark(facts, _counts_for(facts), tmp_path / "a")
+    assert "\n" not in str(err.value) and not (tmp_path / "a").exists()
+
+
+def test_optional_columns_and_world_hash_are_carried(tmp_path):
+    import json
+
+    facts = _user_facts(person_id=lambda i: f"p{i // 2:03d}",
+                        bio_prefix=lambda i: "" if i % 5 == 0 else f"Person {i} works with")
+    dd = build_benchmark(facts, _counts_for(facts), tmp_path / "a", world_hash="abc123")
+    by_id = facts.set_index("fact_id")
+    for split in dd.values():
+        assert set(schema.OPTIONAL_BENCHMARK_COLUMNS) <= set(split.column_names)
+        for row in split:
+            assert row["person_id"] == by_id.loc[row["fact_id"], "person_id"]
+            assert row["bio_prefix"] == by_id.loc[row["fact_id"], "bio_prefix"]
+    assert json.loads((tmp_path / "a" / "benchmark_info.json").read_text())["world_hash"] == "abc123"
+    plain = build_benchmark(_user_facts(), _counts_for(facts), tmp_path / "b")
+    assert not set(schema.OPTIONAL_BENCHMARK_COLUMNS) & set(plain["retain"].column_names)
+    assert "world_hash" not in json.loads((tmp_path / "b" / "benchmark_info.json").read_text())

@@ -46,3 +46,37 @@ def test_cli_errors_are_one_line(small_world, tmp_path):
         run(["build", "--facts", str(small_world / "facts.parquet"), "--counts", str(tmp_path / "c.parquet"),
              "--out", str(tmp_path / "b")])
     assert not (tmp_path / "c.parquet").exists() and not (tmp_path / "b").exists()
+
+
+def test_shards_option_and_the_deprecated_tasks_alias(small_world, tmp_path, capsys):
+    corpus, facts = str(small_world / "corpus"), str(small_world / "facts.parquet")
+    assert run(["count", "--corpus", corpus, "--facts", facts, "--out", str(tmp_path / "a.parquet"),
+                "--shards", "2"]) == 0
+    assert "deprecated" not in capsys.readouterr().err
+    assert run(["count", "--corpus", corpus, "--facts", facts, "--out", str(tmp_path / "b.parquet"),
+                "--tasks", "2"]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "deprecated" in line]
+    assert err == ["freq-unlearn count: --tasks is deprecated, use --shards (datatrove tasks)"]
+    from freq_unlearn.frequency_index import read_provenance
+
+    assert read_provenance(tmp_path / "a.parquet")["shards"] == read_provenance(tmp_path / "b.parquet")["shards"] == 2
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_options_of_another_backend_are_refused(small_world, tmp_path):
+    facts = str(small_world / "facts.parquet")
+    with pytest.raises(UserError, match="cannot count document co-occurrence"):
+        run(["count", "--facts", facts, "--out", str(tmp_path / "x.parquet"), "--backend", "infini-gram-api",
+             "--mode", "docs"])
+    with pytest.raises(UserError, match="--window is supported by the scan backend only"):
+        run(["count", "--facts", facts, "--out", str(tmp_path / "x.parquet"), "--backend", "infini-gram",
+             "--index-dir", str(tmp_path / "i"), "--window", "3"])
+
+
+def test_demo_call_is_silent(small_world, tmp_path, capfd):
+    """The demo's positional call with progress=False prints nothing (no bars, no datatrove log)."""
+    from freq_unlearn.frequency_index import count_facts
+
+    counts = count_facts([str(small_world / "corpus")], small_world / "facts.parquet", tmp_path / "c.parquet",
+                         progress=False)
+    assert len(counts) and capfd.readouterr() == ("", "")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from fi_helpers import write_jsonl_gz
 
-from freq_unlearn.frequency_index import count_facts, read_provenance
+from freq_unlearn.frequency_index import ScanOptions, count_facts, read_provenance
 
 
 def test_ray_executor_gives_the_local_counts(small_world, tmp_path):
@@ -22,7 +22,8 @@ def test_ray_executor_gives_the_local_counts(small_world, tmp_path):
     local = count_facts(corpus, facts, tmp_path / "local.parquet", progress=False)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        on_ray = count_facts(corpus, facts, tmp_path / "ray.parquet", executor="ray", workers=2, tasks=2, progress=False)
+        on_ray = count_facts(corpus, facts, tmp_path / "ray.parquet", options=ScanOptions(executor="ray", workers=2, shards=2),
+                            progress=False)
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(local, on_ray)
@@ -31,8 +32,9 @@ def test_ray_executor_gives_the_local_counts(small_world, tmp_path):
 
 RUN = """
 import sys
-from freq_unlearn.frequency_index import count_facts
-count_facts([sys.argv[1]], sys.argv[2], sys.argv[3], work_dir=sys.argv[4], keep_work=True, workers=1, progress=False)
+from freq_unlearn.frequency_index import ScanOptions, count_facts
+count_facts([sys.argv[1]], sys.argv[2], sys.argv[3], options=ScanOptions(work_dir=sys.argv[4], keep_work=True),
+            progress=False)
 """
 
 
@@ -68,8 +70,8 @@ def test_killed_run_resumes_with_identical_counts(tmp_path):
     assert not out.exists(), "no output under the final name before the merge"
     before = {name: (work / "partials" / f"{name}.npz").stat().st_mtime_ns for name in done}
 
-    resumed = count_facts([str(corpus)], tmp_path / "facts.parquet", out, work_dir=work, keep_work=True,
-                          progress=False)
+    resumed = count_facts([str(corpus)], tmp_path / "facts.parquet", out,
+                          options=ScanOptions(work_dir=work, keep_work=True), progress=False)
     pd.testing.assert_frame_equal(resumed, expected)
     after = {name: (work / "partials" / f"{name}.npz").stat().st_mtime_ns for name in done}
     assert before == after, "completed tasks are not redone"
@@ -101,9 +103,9 @@ def test_slurm_jobs_run_as_slurm_would_run_them(small_world, tmp_path):
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SBATCH_SPOOL": str(spool)}
     corpus, facts = [str(small_world / "corpus")], small_world / "facts.parquet"
     out = tmp_path / "counts.parquet"
-    submit = (f"from freq_unlearn.frequency_index import count_facts\n"
-              f"assert count_facts({corpus!r}, {str(facts)!r}, {str(out)!r}, executor='slurm', tasks=2,"
-              f" slurm={{'partition': 'cpu', 'time': '00:10:00'}}, progress=False) is None\n")
+    submit = (f"from freq_unlearn.frequency_index import ScanOptions, count_facts\n"
+              f"assert count_facts({corpus!r}, {str(facts)!r}, {str(out)!r}, options=ScanOptions(executor='slurm',"
+              f" shards=2, slurm={{'partition': 'cpu', 'time': '00:10:00'}}), progress=False) is None\n")
     subprocess.run([sys.executable, "-c", submit], env=env, check=True, capture_output=True, timeout=120)
     assert not out.exists(), "submitting writes nothing under the final name"
 

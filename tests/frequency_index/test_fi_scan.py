@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from freq_unlearn.frequency_index import count_facts, read_provenance
+from freq_unlearn.frequency_index import MatchOptions, ScanOptions, count_facts, read_provenance
 from freq_unlearn.core.schema import COUNT_COLUMNS
 
 from fi_helpers import write_jsonl_gz
@@ -37,8 +37,8 @@ def test_scan_counts_equal_the_worlds_true_counts(small_world, tmp_path):
 def test_parallel_workers_give_byte_identical_counts(small_world, tmp_path):
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
     facts = small_world / "facts.parquet"
-    count_facts([str(small_world / "corpus")], facts, a, workers=1, progress=False)
-    count_facts([str(small_world / "corpus")], facts, b, workers=2, progress=False)
+    count_facts([str(small_world / "corpus")], facts, a, options=ScanOptions(workers=1), progress=False)
+    count_facts([str(small_world / "corpus")], facts, b, options=ScanOptions(workers=2), progress=False)
     assert a.read_bytes() == b.read_bytes()
     assert not list(tmp_path.glob(".*work*")), "scratch folder is removed after success"
 
@@ -62,8 +62,9 @@ def handmade(tmp_path):
     return tmp_path, facts
 
 
-def _one(tmp_path, facts, **kw):
-    return count_facts([str(tmp_path / "corpus")], facts, tmp_path / "c.parquet", progress=False, **kw).iloc[0]
+def _one(tmp_path, facts, window=None, **match):
+    return count_facts([str(tmp_path / "corpus")], facts, tmp_path / "c.parquet", options=ScanOptions(window=window),
+                       match=MatchOptions(**match), progress=False).iloc[0]
 
 
 def test_matching_options_have_their_documented_meanings(handmade):
