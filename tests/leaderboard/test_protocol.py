@@ -98,3 +98,14 @@ def test_a_missing_stratum_is_refused() -> None:
     base = base_records()
     with pytest.raises(ValueError, match="no run targets forget_medium"):
         score_submission(base, {("low", 1): base, ("high", 1): base}, n_resamples=10)
+
+
+def test_public_entry_points_score_and_rank() -> None:
+    from freq_unlearn.leaderboard import build_board
+    from freq_unlearn.leaderboard import score_submission as public_score
+
+    base = base_records()
+    exact = public_score(base, {(b, 1): after(base, {b: N}) for b in ("low", "medium", "high")}, n_resamples=20)
+    partial = public_score(base, {(b, 1): after(base, {b: N // 2}) for b in ("low", "medium", "high")}, n_resamples=20)
+    rows = build_board([{"method": "exact", **exact}, {"method": "half", **partial}])
+    assert [r["Method"] for r in rows] == ["exact", "half"] and rows[1]["Robustness"] == pytest.approx(0.5)
