@@ -96,6 +96,10 @@ def _nanmin(values: list[float]) -> float:
     return min(finite) if finite else math.nan
 
 
+def _exp_neg(x: float) -> float:
+    return math.exp(-x) if math.isfinite(x) else math.nan
+
+
 def joint_statistics() -> dict[str, st.Statistic]:
     """Statistics over ``scoring_frame`` rows, built from ``statistics.mean_of``."""
     erased = {b: st.mean_of("net", _where("forget", b)) for b in STRATA}
@@ -106,18 +110,23 @@ def joint_statistics() -> dict[str, st.Statistic]:
         return _nanmin([erased[b](c, w) for b in STRATA])
 
     def ppl_ratio(c, w):  # exp(-mean lp after) / exp(-mean lp before)
-        return math.exp(lp_before(c, w) - lp_after(c, w))
+        diff = lp_before(c, w) - lp_after(c, w)
+        return math.exp(diff) if math.isfinite(diff) else math.nan
 
     def utility(c, w):
-        return _nanmin([kept[RETAIN_SPLIT](c, w), kept[UTILITY_SPLIT](c, w), min(1.0, 1.0 / ppl_ratio(c, w))])
+        ratio = ppl_ratio(c, w)
+        return _nanmin([kept[RETAIN_SPLIT](c, w), kept[UTILITY_SPLIT](c, w), min(1.0, 1.0 / ratio) if ratio > 0 else math.nan])
 
     def headline(c, w):
-        return max(0.0, robustness(c, w)) * min(1.0, utility(c, w) / TOLERANCE)
+        r, u = robustness(c, w), utility(c, w)
+        if not (math.isfinite(r) and math.isfinite(u)):
+            return math.nan  # nothing known to forget, or no utility measure: no score (sorted last)
+        return max(0.0, r) * min(1.0, u / TOLERANCE)
 
     out: dict[str, st.Statistic] = {f"erased/{b}": erased[b] for b in STRATA}
     out.update(robustness=robustness, frequency_gap=lambda c, w: erased["low"](c, w) - erased["high"](c, w),
                retain_kept=kept[RETAIN_SPLIT], utility_kept=kept[UTILITY_SPLIT], utility=utility, headline=headline,
-               ppl_before=lambda c, w: math.exp(-lp_before(c, w)), ppl_after=lambda c, w: math.exp(-lp_after(c, w)),
+               ppl_before=lambda c, w: _exp_neg(lp_before(c, w)), ppl_after=lambda c, w: _exp_neg(lp_after(c, w)),
                ppl_ratio=ppl_ratio)
     return out
 

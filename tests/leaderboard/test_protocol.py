@@ -109,3 +109,10 @@ def test_public_entry_points_score_and_rank() -> None:
     partial = public_score(base, {(b, 1): after(base, {b: N // 2}) for b in ("low", "medium", "high")}, n_resamples=20)
     rows = build_board([{"method": "exact", **exact}, {"method": "half", **partial}])
     assert [r["Method"] for r in rows] == ["exact", "half"] and rows[1]["Robustness"] == pytest.approx(0.5)
+
+
+def test_no_known_fact_gives_no_headline_rather_than_zero() -> None:
+    base = base_records()
+    base[["contains", "mc_acc"]] = 0.0  # the base model knows nothing: nothing to forget
+    result = score_submission(base, {(b, 1): base for b in ("low", "medium", "high")}, n_resamples=10)
+    assert result["metrics"]["robustness"]["value"] is None and result["metrics"]["headline"]["value"] is None
