@@ -1,9 +1,9 @@
 """The Gradio page (``freq-unlearn leaderboard serve``): a thin shell over ``ranking`` and ``plots``.
 
-The table is a ``gr.Dataframe`` (built-in filter box, the first two columns pinned, sort
-and filter by any column from its header's menu) plus a server-side search box and a
-forget-split filter that call ``ranking.filter_rows``. Method names are plain ``str`` cells, never Markdown or HTML, so
-Gradio renders them as text.
+The table is a ``gr.Dataframe`` (built-in filter box, the first two columns pinned, sort and
+filter by any column from its header's menu) showing the compact columns; an "all columns"
+checkbox shows the rest, and a server-side search box calls ``ranking.filter_rows``. Method names
+are plain ``str`` cells, never Markdown or HTML, so Gradio renders them as text.
 """
 
 from __future__ import annotations
@@ -14,26 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import plots
-from freq_unlearn.leaderboard.ranking import COLUMNS, filter_rows, rank
+from freq_unlearn.leaderboard.ranking import COLUMNS, COMPACT_COLUMNS, INTRO, filter_rows, rank
 from freq_unlearn.leaderboard.store import Store
 
-INTRO = """# freq-unlearn leaderboard
-Unlearning methods ranked by the **headline score**: the forgetting of the least-forgotten
-frequency stratum (a fact counts as forgotten only when neither the generation view nor the
-probability view still recovers it), scaled down when utility falls more than 10% below the
-base model's. Retention is measured on the facts the base model knew before unlearning.
-Sort or filter by any column from its ⋮ menu; the search box and the split filter narrow the table.
+PAGE_INTRO = f"""# freq-unlearn leaderboard
+{INTRO}
+Sort or filter by any column from its ⋮ menu; the search box narrows the table.
 """
 
 
-def _frame(rows: Sequence[Mapping[str, Any]]):
+def _columns(all_columns: bool) -> list[Any]:
+    return [c for c in COLUMNS if all_columns or c.compact]
+
+
+def _frame(rows: Sequence[Mapping[str, Any]], all_columns: bool = False):
     import pandas as pd
 
-    return pd.DataFrame([[r.get(c.name) for c in COLUMNS] for r in rows], columns=[c.name for c in COLUMNS])
-
-
-def _splits(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    return ["all"] + sorted({str(r.get("Forget split", "")) for r in rows})
+    cols = _columns(all_columns)
+    return pd.DataFrame([[r.get(c.name) for c in cols] for r in rows], columns=[c.name for c in cols])
 
 
 def _gradio() -> Any:
@@ -52,25 +50,24 @@ def build_app(results: Sequence[Mapping[str, Any]], config: Mapping[str, Any], p
     plot_dir = plot_dir or Path(tempfile.mkdtemp(prefix="freq_unlearn_plots_"))
     plot_files = plots.all_plots(results, plot_dir)
 
-    def select(query: str, split: str):
-        chosen = filter_rows(rows, query or "")
-        if split and split != "all":
-            chosen = [r for r in chosen if r.get("Forget split") == split]
-        return _frame(chosen)
+    def select(query: str, all_columns: bool):
+        cols = _columns(all_columns)
+        return gr.Dataframe(value=_frame(filter_rows(rows, query or ""), all_columns), headers=[c.name for c in cols],
+                            datatype=["number" if c.numeric else "str" for c in cols])
 
     with gr.Blocks(title="freq-unlearn leaderboard") as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(PAGE_INTRO)
         gr.Markdown(
             f"Benchmark `{_safe_code(config.get('benchmark', '?'))}`, "
             f"base model `{_safe_code(config.get('base_model', '?'))}`, {len(rows)} submission(s)."
         )
         with gr.Row():
-            search = gr.Textbox(label="Search method, split or id", elem_id="lb-search", scale=3)
-            split = gr.Dropdown(_splits(rows), value="all", label="Forget split", elem_id="lb-split", scale=1)
+            search = gr.Textbox(label="Search method or id", elem_id="lb-search", scale=3)
+            toggle = gr.Checkbox(label="all columns", value=False, elem_id="lb-all-columns", scale=1)
         table = gr.Dataframe(
             value=_frame(rows),
-            headers=[c.name for c in COLUMNS],
-            datatype=["number" if c.numeric else "str" for c in COLUMNS],
+            headers=list(COMPACT_COLUMNS),
+            datatype=["number" if c.numeric else "str" for c in _columns(False)],
             interactive=False,
             show_search="filter",
             pinned_columns=2,
@@ -79,8 +76,8 @@ def build_app(results: Sequence[Mapping[str, Any]], config: Mapping[str, Any], p
             elem_id="lb-table",
             label="Ranking",
         )
-        search.change(select, [search, split], table)
-        split.change(select, [search, split], table)
+        search.change(select, [search, toggle], table)
+        toggle.change(select, [search, toggle], table)
         gr.Markdown("## Plots")
         for name in plots.PLOT_NAMES:
             png = next(p for p in plot_files[name] if p.suffix == ".png")

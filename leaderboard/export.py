@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import plots
-from freq_unlearn.leaderboard.ranking import COLUMNS, format_table, rank
+from freq_unlearn.leaderboard.ranking import COLUMNS, INTRO, Column, format_table, rank
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.fsutil import atomic_write_text, prepare_output_dir
 
@@ -28,15 +28,14 @@ SCRIPT = """
   const table = document.getElementById("board");
   const body = table.tBodies[0];
   const search = document.getElementById("search");
-  const split = document.getElementById("split-filter");
+  const toggle = document.getElementById("all-columns");
   const counter = document.getElementById("shown");
   function apply() {
     const q = search.value.trim().toLowerCase();
-    const s = split.value;
     let shown = 0;
     for (const tr of body.rows) {
       const text = tr.dataset.search;
-      const ok = (!q || text.includes(q)) && (!s || tr.dataset.split === s);
+      const ok = !q || text.includes(q);
       tr.hidden = !ok;
       if (ok) shown += 1;
     }
@@ -63,7 +62,7 @@ SCRIPT = """
     th.addEventListener("click", function () { sortBy(th); });
   }
   search.addEventListener("input", apply);
-  split.addEventListener("change", apply);
+  toggle.addEventListener("change", function () { table.classList.toggle("all", toggle.checked); });
   apply();
 })();
 """
@@ -80,34 +79,33 @@ tr:nth-child(even) td { background: #fafafa; }
 .controls { margin: 0.8rem 0; display: flex; gap: 1rem; align-items: center; }
 .plots img { max-width: 100%; border: 1px solid #ddd; margin: 0.5rem 0; }
 .note { color: #555; font-size: 13px; max-width: 60rem; }
+table:not(.all) .extra { display: none; }
 """
 
 
-def _cell(col_numeric: bool, value: Any) -> str:
+def _cell(col: Column, value: Any) -> str:
+    extra = "" if col.compact else " extra"
     if value is None:
-        return '<td data-v="">-</td>'
-    if col_numeric and isinstance(value, (int, float)):
+        return f'<td class="{extra.strip()}" data-v="">-</td>'
+    if col.numeric and isinstance(value, (int, float)):
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        return f'<td data-v="{value!r}">{shown}</td>'
+        return f'<td class="{extra.strip()}" data-v="{value!r}">{shown}</td>'
     text = html.escape(str(value), quote=True)
-    return f'<td class="text" data-v="{text.lower()}">{text}</td>'
+    return f'<td class="text{extra}" data-v="{text.lower()}">{text}</td>'
 
 
 def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any]) -> str:
     esc = lambda v: html.escape(str(v), quote=True)  # noqa: E731
     head = "".join(
-        f'<th class="{"" if c.numeric else "text"}" data-numeric="{int(c.numeric)}" title="{esc(c.help)}">{esc(c.name)}</th>'
+        f'<th class="{("" if c.numeric else "text") + ("" if c.compact else " extra")}" data-numeric="{int(c.numeric)}"'
+        f' title="{esc(c.help)}">{esc(c.name)}</th>'
         for c in COLUMNS
     )
     body = []
     for r in rows:
         searchable = " ".join(str(r.get(c.name, "")) for c in COLUMNS if not c.numeric).lower()
-        cells = "".join(_cell(c.numeric, r.get(c.name)) for c in COLUMNS)
-        body.append(f'<tr data-search="{esc(searchable)}" data-split="{esc(r.get("Forget split", ""))}">{cells}</tr>')
-    splits = sorted({str(r.get("Forget split", "")) for r in rows})
-    options = '<option value="">all forget splits</option>' + "".join(
-        f'<option value="{esc(s)}">{esc(s)}</option>' for s in splits
-    )
+        cells = "".join(_cell(c, r.get(c.name)) for c in COLUMNS)
+        body.append(f'<tr data-search="{esc(searchable)}">{cells}</tr>')
     figures = "".join(
         f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
         f'<figcaption>{esc(name)} (<a href="{esc(name)}.svg">SVG</a>, <a href="{esc(name)}.png">PNG</a>)</figcaption></figure>'
@@ -124,12 +122,9 @@ def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], 
 <title>{esc(title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{esc(title)}</h1>
-<p class="note">Benchmark <code>{bench}</code>, base model <code>{base}</code>. Ranked by the headline score:
-the least-forgotten stratum's forgetting (a fact counts as forgotten only when neither the generation
-nor the probability view still recovers it), scaled down when utility falls more than 10% below the
-base model's. Retention is measured on facts the base model knew. Click a column to sort.</p>
-<div class="controls"><input id="search" type="search" placeholder="search method, split, id" aria-label="search">
-<select id="split-filter" aria-label="forget split">{options}</select><span id="shown"></span></div>
+<p class="note">Benchmark <code>{bench}</code>, base model <code>{base}</code>. {esc(INTRO)} Click a column to sort.</p>
+<div class="controls"><input id="search" type="search" placeholder="search method or id" aria-label="search">
+<label><input id="all-columns" type="checkbox"> all columns</label><span id="shown"></span></div>
 <table id="board"><thead><tr>{head}</tr></thead><tbody>
 {chr(10).join(body)}
 </tbody></table>

@@ -1,11 +1,13 @@
 """Plots for the page and the static export (matplotlib, Agg backend, PNG + SVG).
 
-* ``retention_by_stratum``: per method, retention of known facts per stratum in each view,
-  with the 95% interval as error bars;
-* ``retention_vs_count``: per method, per-item retention against log10(count) (facts
-  grouped into count bins; the share of known facts still known per bin);
-* ``prob_vs_gen``: probability-view against generation-view retention per method and
-  stratum; points off the diagonal are the two views disagreeing.
+* ``forgetting_by_stratum``: per method, targeted forgetting of each stratum net of the untargeted
+  control, in each view, with the 95% interval as error bars;
+* ``retention_vs_count``: per method, per-item retention against log10(count) on the targeted
+  stratum (facts grouped into count bins; the share of known facts still known per bin);
+* ``prob_vs_gen``: probability-view against generation-view net forgetting per method and
+  stratum: the two views disagreeing.
+
+A method has the same colour in every plot (``color``: its position in the results).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 STRATA = ("low", "medium", "high")
 VIEWS = (("gen", "generation"), ("prob", "probability"))
-PLOT_NAMES = ("retention_by_stratum", "retention_vs_count", "prob_vs_gen")
+PLOT_NAMES = ("forgetting_by_stratum", "retention_vs_count", "prob_vs_gen")
 
 
 def _plt():
@@ -72,30 +74,36 @@ def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
-def retention_by_stratum(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
+def color(i: int) -> str:
+    """A method's colour, the same in every plot: its position in the ranked results."""
+    return f"C{i % 10}"
+
+
+def forgetting_by_stratum(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     width = 0.8 / max(1, len(results))
     for ax, (view, view_name) in zip(axes, VIEWS):
         for i, result in enumerate(results):
             xs, ys, errs = [], [], [[], []]
             for j, b in enumerate(STRATA):
-                m = _metric(result, f"retention_{view}/{b}")
+                m = _metric(result, f"forget_{view}/{b}")
                 if m is None:
                     continue
                 xs.append(j - 0.4 + width * (i + 0.5))
                 ys.append(m[0])
                 errs[0].append(max(0.0, m[0] - m[1]))
                 errs[1].append(max(0.0, m[2] - m[0]))
-            ax.bar(xs, ys, width=width, yerr=errs, capsize=3, label=label(str(result.get("method", "?"))))
-        ax.set_xticks(range(len(STRATA)), [f"{b} count" for b in STRATA])
+            ax.bar(xs, ys, width=width, yerr=errs, capsize=3, color=color(i), label=label(str(result.get("method", "?"))))
+        ax.set_xticks(range(len(STRATA)), [f"{b} count (targeted)" for b in STRATA])
         ax.set_title(f"{view_name} view")
-        ax.set_ylim(0, 1.05)
+        ax.axhline(0, color="grey", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("retention of known facts (lower = more forgotten)")
+    axes[0].set_ylabel("gold log p forgetting, net of control (nats)")
+    axes[1].set_ylabel("ROUGE-L recall forgetting, net of control")
     _legend(fig, axes[0])
-    fig.suptitle("Retention per frequency stratum (95% interval)")
-    return _save(fig, out_dir, "retention_by_stratum")
+    fig.suptitle("Targeted forgetting per frequency stratum, net of the untargeted control (95% interval)")
+    return _save(fig, out_dir, "forgetting_by_stratum")
 
 
 def _binned_retention(items: Sequence[Mapping[str, Any]], view: str, n_bins: int = 6) -> tuple[list[float], list[float]]:
@@ -122,17 +130,17 @@ def retention_vs_count(results: Sequence[Mapping[str, Any]], out_dir: Path) -> l
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for ax, (view, view_name) in zip(axes, VIEWS):
-        for result in results:
+        for i, result in enumerate(results):
             xs, ys = _binned_retention(result.get("items", []), view)
             if xs:
-                ax.plot(xs, ys, marker="o", label=label(str(result.get("method", "?"))))
+                ax.plot(xs, ys, marker="o", color=color(i), label=label(str(result.get("method", "?"))))
         ax.set_xlabel("log10(pre-training count)")
         ax.set_title(f"{view_name} view")
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("retention of known facts")
     _legend(fig, *axes)
-    fig.suptitle("Retention against pre-training count (all seeds, binned)")
+    fig.suptitle("Retention of known facts against pre-training count, targeted stratum (all seeds, binned)")
     return _save(fig, out_dir, "retention_vs_count")
 
 
@@ -141,20 +149,18 @@ def prob_vs_gen(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Pat
     fig, ax = plt.subplots(figsize=(5, 4.6))
     markers = {"low": "o", "medium": "s", "high": "^"}
     for i, result in enumerate(results):
-        color = f"C{i % 10}"
         labelled = False
         for b in STRATA:
-            gen, prob = _metric(result, f"retention_gen/{b}"), _metric(result, f"retention_prob/{b}")
+            gen, prob = _metric(result, f"forget_gen/{b}"), _metric(result, f"forget_prob/{b}")
             if gen is None or prob is None:
                 continue
-            ax.scatter([gen[0]], [prob[0]], color=color, marker=markers[b], s=50,
+            ax.scatter([gen[0]], [prob[0]], color=color(i), marker=markers[b], s=50,
                        label=None if labelled else label(str(result.get("method", "?"))))
             labelled = True
-    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("generation-view retention")
-    ax.set_ylabel("probability-view retention")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("generation view: ROUGE-L recall forgetting (net)")
+    ax.set_ylabel("probability view: gold log p forgetting (net, nats)")
     ax.set_title("Probability vs generation view\n(o low, ■ medium, ▲ high count)", fontsize=10)
     ax.grid(alpha=0.3)
     _legend(fig, ax)
@@ -163,7 +169,7 @@ def prob_vs_gen(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Pat
 
 def all_plots(results: Sequence[Mapping[str, Any]], out_dir: Path) -> dict[str, list[Path]]:
     return {
-        "retention_by_stratum": retention_by_stratum(results, out_dir),
+        "forgetting_by_stratum": forgetting_by_stratum(results, out_dir),
         "retention_vs_count": retention_vs_count(results, out_dir),
         "prob_vs_gen": prob_vs_gen(results, out_dir),
     }

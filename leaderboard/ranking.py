@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 STRATA = ("low", "medium", "high")
+INTRO = (
+    "Each submission is one method and setting run separately on each forget stratum (low, medium, high"
+    " pre-training count). Ranked by the headline: frequency robustness (the least-forgotten stratum when each"
+    " is targeted: the share of the facts known before that neither the generation nor the probability view"
+    " recovers, net of the same stratum's forgetting when another was targeted), lowered when utility falls more"
+    " than 10% below the base model's."
+)
 
 
 @dataclass(frozen=True)
@@ -24,36 +31,38 @@ class Column:
     help: str
     numeric: bool = True
     higher_is_better: bool | None = None
+    compact: bool = False  # shown by default; the others sit behind the page's "all columns" toggle
 
 
 def _columns() -> list[Column]:
     cols = [
-        Column("Rank", None, "position by headline score (ties share a rank)", True),
-        Column("Method", None, "method name as submitted", False),
-        Column("Headline", "headline", "README 'Headline score': min-over-strata forgetting x utility factor", True, True),
-        Column("Headline CI", None, "95% interval of the headline (t over seeds, or bootstrap over items for one seed)", False),
-        Column("Forget", "forget_score", "min over strata of 1 - max(retention_gen, retention_prob)", True, True),
-        Column("Utility", "utility_score", "min(retain, utility, perplexity) retention", True, True),
-    ]
-    for view, label in (("gen", "Gen"), ("prob", "Prob")):
-        for b in STRATA:
-            cols.append(Column(f"{label} ret {b}", f"retention_{view}/{b}",
-                               f"{'generation' if view == 'gen' else 'probability'}-view retention of known {b}-count facts",
-                               True, False))
-    cols += [
-        Column("Gap gen", "frequency_gap_gen", "retention(high) - retention(low), generation view", True),
-        Column("Gap prob", "frequency_gap_prob", "retention(high) - retention(low), probability view", True),
-        Column("Spearman gen", "spearman_gen", "rank correlation of log(count) with per-item retention, generation view", True),
+        Column("Rank", None, "position by headline score (ties share a rank)", compact=True),
+        Column("Method", None, "method name as submitted", False, compact=True),
+        Column("Headline", "headline", "README 'Headline score': max(0, robustness) x min(1, utility / 0.9)", True, True, True),
+        Column("Headline CI", None, "95% interval of the headline (see the Interval column for its kind)", False, compact=True),
+        Column("Robustness", "robustness", "least-forgotten stratum when each is targeted: min over strata of the net"
+               " erased share of known facts", True, True, True),
+        Column("Freq gap", "frequency_gap", "erased share of low when low is targeted - of high when high is targeted",
+               True, compact=True),
+        Column("Collateral", "collateral", "gold log p forgetting (nats) on the strata a run did not target", True, False,
+               True),
+        Column("Utility", "utility", "min(retain kept, utility kept, perplexity before/after)", True, True, True),
+        Column("Seeds", None, "seeds per targeted stratum (fewest)", compact=True),
     ]
     for b in STRATA:
-        cols.append(Column(f"Misalign {b}", f"misalignment/{b}", f"retention_prob - retention_gen, stratum {b}", True))
+        cols.append(Column(f"Erased {b}", f"erased/{b}", f"net share of known {b}-count facts neither view recovers,"
+                           f" when {b} is targeted", True, True))
+    for view, label, unit in (("prob", "Δlog p", "gold log p, nats"), ("gen", "ΔROUGE", "ROUGE-L recall")):
+        for b in STRATA:
+            cols.append(Column(f"{label} {b}", f"forget_{view}/{b}", f"net targeted forgetting of {b}-count facts"
+                               f" ({unit}), all items", True, True))
     cols += [
-        Column("Retain", "retention_gen/retain", "generation-view retention on the retain split", True, True),
-        Column("Utility split", "retention_gen/utility", "generation-view retention on the utility split", True, True),
+        Column("Retain kept", "retain_kept", "share of known retain facts still known (mean of both views)", True, True),
+        Column("Utility kept", "utility_kept", "share of known utility-split facts still known", True, True),
+        Column("Retain Δlog p", "retain_forgetting", "gold log p forgetting on the retain split (nats)", True, False),
         Column("PPL ratio", "ppl_ratio", "held-out perplexity after / before (utility-split answers)", True, False),
-        Column("Seeds", None, "number of seeds (checkpoints)", True),
+        Column("Interval", None, "how the intervals were computed (seeds as units, or a people bootstrap)", False),
         Column("GPU-h", None, "GPU hours reported with the submission", True),
-        Column("Forget split", None, "the split(s) unlearned", False),
         Column("Submitted", None, "UTC time of submission", False),
         Column("ID", None, "submission id (hash of checkpoints + metadata)", False),
     ]
@@ -62,6 +71,7 @@ def _columns() -> list[Column]:
 
 COLUMNS: tuple[Column, ...] = tuple(_columns())
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+COMPACT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.compact)
 
 
 def _metric(result: Mapping[str, Any], name: str, field: str = "value") -> float | None:
@@ -90,10 +100,13 @@ def row(result: Mapping[str, Any], digits: int = 3) -> dict[str, Any]:
             out[col.name] = None if value is None else round(value, digits)
     out["Method"] = str(result.get("method", ""))
     out["Headline CI"] = _fmt_ci(result, "headline")
-    out["Seeds"] = len(result.get("seeds", []))
+    runs = result.get("runs") or []
+    per_target = [sum(1 for r in runs if r.get("target") == b) for b in STRATA]
+    out["Seeds"] = min(per_target) if runs else len(result.get("seeds", []))
+    headline = result.get("metrics", {}).get("headline")
+    out["Interval"] = str(headline.get("interval", "")) if isinstance(headline, Mapping) else ""
     gpu = submission.get("compute", {}).get("gpu_hours")
     out["GPU-h"] = round(float(gpu), 4) if isinstance(gpu, (int, float)) and not isinstance(gpu, bool) else None
-    out["Forget split"] = str(submission.get("forget_split", ""))
     out["Submitted"] = str(result.get("submitted_time", ""))
     out["ID"] = str(result.get("submission_id", ""))
     return {name: out.get(name) for name in COLUMN_NAMES}

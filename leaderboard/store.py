@@ -37,7 +37,9 @@ from filelock import FileLock, Timeout
 from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.leaderboard.submission import SubmissionError, parse_json_text
 
-RESULT_SCHEMA = "freq_unlearn.leaderboard_result/1"
+RESULT_SCHEMA = "freq_unlearn.leaderboard_result/2"
+# /1: one forget split per submission, scored by the old headline (min over all strata of retention)
+OLD_RESULT_SCHEMAS = ("freq_unlearn.leaderboard_result/1",)
 REQUEST_SCHEMA = "freq_unlearn.leaderboard_request/1"
 CONFIG_SCHEMA = "freq_unlearn.leaderboard/1"
 CONFIG_FILE = "leaderboard.json"
@@ -294,6 +296,12 @@ class Store:
             data = self.read_json(relpath)
             if data is None:
                 continue
+            if data.get("schema") in OLD_RESULT_SCHEMAS:
+                raise StoreError(
+                    f"{self.name}/{relpath}: result in the old format {data['schema']!r} (one forget split, old"
+                    f" headline), not comparable with {RESULT_SCHEMA!r}: not migrated; move it out of the store"
+                    " or resubmit the method run on each forget stratum"
+                )
             if data.get("schema") != RESULT_SCHEMA:
                 raise StoreError(f"{self.name}/{relpath}: field 'schema': expected {RESULT_SCHEMA!r}")
             out.append(verify(data, f"{self.name}/{relpath}"))

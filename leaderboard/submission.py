@@ -23,12 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SUBMISSION_SCHEMA = "freq_unlearn.submission/1"
+SUBMISSION_SCHEMA = "freq_unlearn.submission/2"
+# /1 was one forget split per submission; its results are not comparable with the protocol's
+OLD_SUBMISSION_SCHEMAS = ("freq_unlearn.submission/1",)
+FORGET_TARGETS = ("forget_low", "forget_medium", "forget_high")  # core.schema.FORGET_SPLITS, each targeted
 RUN_RECORD_SCHEMA = "freq_unlearn.run_record/1"
 RUN_RECORD_FILE = "run_record.json"
 
 MAX_METHOD_CHARS = 120
-MAX_SHORT_TEXT = 200  # forget_split, submitter, base_model, revision
+MAX_SHORT_TEXT = 200  # base_model, submitter, revision, a run record's forget_split
 MAX_NOTES_CHARS = 2000
 MAX_PATH_CHARS = 4096
 MAX_METADATA_BYTES = 1_000_000
@@ -38,9 +41,9 @@ METADATA_FIELDS: dict[str, tuple[bool, tuple[type, ...], str]] = {
     "schema": (True, (str,), f"must be {SUBMISSION_SCHEMA!r}"),
     "method": (True, (str,), "the unlearning method's display name"),
     "base_model": (True, (str,), "Hub id or path of the model that was unlearned"),
-    "forget_split": (True, (str,), "the benchmark split(s) that were unlearned"),
     "hyperparameters": (True, (dict,), "the method's settings (JSON object, may be empty)"),
-    "checkpoints": (True, (list,), "[{'path': folder or Hub id, 'seed': int, 'revision'?: str}]"),
+    "checkpoints": (True, (list,), "[{'path': folder or Hub id, 'target': 'forget_low'|'forget_medium'|'forget_high',"
+                                   " 'seed': int, 'revision'?: str}], every target at least once"),
     "compute": (False, (dict,), "{'device': str, 'gpu_hours': float, 'wall_time_s'?: float}"),
     "code_url": (False, (str,), "http(s) link to the code"),
     "submitter": (False, (str,), "who submits"),
@@ -56,14 +59,18 @@ class SubmissionError(ValueError):
 class CheckpointRef:
     path: str  # local folder or Hub id
     seed: int
+    target: str  # the forget split this run unlearned (one of FORGET_TARGETS)
     revision: str | None = None
+
+    @property
+    def run(self) -> tuple[str, int]:
+        return self.target, self.seed
 
 
 @dataclass
 class Submission:
     method: str
     base_model: str
-    forget_split: str
     hyperparameters: dict[str, Any]
     checkpoints: list[CheckpointRef]
     compute: dict[str, Any] = field(default_factory=dict)
@@ -74,14 +81,18 @@ class Submission:
 
     @property
     def seeds(self) -> list[int]:
-        return [c.seed for c in self.checkpoints]
+        return sorted({c.seed for c in self.checkpoints})
+
+    @property
+    def runs(self) -> list[tuple[str, int]]:
+        return sorted(c.run for c in self.checkpoints)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["schema"] = SUBMISSION_SCHEMA
         return out
 
-    def identity(self, checkpoint_hashes: dict[int, str]) -> dict[str, Any]:
+    def identity(self, checkpoint_hashes: dict[tuple[str, int], str]) -> dict[str, Any]:
         """What makes two submissions the same: checkpoint contents + scientific metadata.
 
         Paths, revisions and free text are left out: the same weights submitted from
@@ -90,11 +101,8 @@ class Submission:
         return {
             "method": self.method,
             "base_model": self.base_model,
-            "forget_split": self.forget_split,
             "hyperparameters": self.hyperparameters,
-            "checkpoints": sorted(
-                (seed, checkpoint_hashes[seed]) for seed in self.seeds
-            ),
+            "checkpoints": sorted((target, seed, checkpoint_hashes[(target, seed)]) for target, seed in self.runs),
         }
 
 
@@ -173,6 +181,55 @@ def _check_seed(where: str, seed: Any) -> int:
     return seed
 
 
+def check_schema(where: str, schema: str) -> None:
+    if schema in OLD_SUBMISSION_SCHEMAS:
+        raise SubmissionError(
+            f"{where}: field 'schema': {schema!r} (one forget split per submission) is no longer accepted;"
+            f" use {SUBMISSION_SCHEMA!r}: the method run on each of {', '.join(FORGET_TARGETS)} (checkpoints[].target)"
+        )
+    if schema != SUBMISSION_SCHEMA:
+        raise SubmissionError(f"{where}: field 'schema': expected {SUBMISSION_SCHEMA!r}, got {schema!r}")
+
+
+def check_target(where: str, target: Any, name: str = "target") -> str:
+    if target not in FORGET_TARGETS:
+        raise SubmissionError(f"{where}: field {name!r}: must be one of {', '.join(FORGET_TARGETS)}, got {target!r}")
+    return str(target)
+
+
+def check_runs(where: str, refs: list[CheckpointRef]) -> None:
+    """Every forget stratum targeted by at least one run; (target, seed) pairs distinct."""
+    runs = [r.run for r in refs]
+    if len(set(runs)) != len(runs):
+        twice = next(r for r in runs if runs.count(r) > 1)
+        raise SubmissionError(f"{where}: two checkpoints for target {twice[0]} and seed {twice[1]}: one per (target, seed)")
+    for target in FORGET_TARGETS:
+        if not any(r.target == target for r in refs):
+            raise SubmissionError(
+                f"{where}: no checkpoint targets {target}: a submission is the method run on each of"
+                f" {', '.join(FORGET_TARGETS)} (one or more seeds each)"
+            )
+
+
+def _parse_checkpoint(at: str, entry: Any, relative_to: Path | None) -> CheckpointRef:
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
+        raise SubmissionError(f"{at}: must be an object with a non-empty 'path'")
+    extra = sorted(set(entry) - {"path", "seed", "target", "revision"})
+    if extra:
+        raise SubmissionError(f"{at}: unknown field {extra[0]!r}")
+    seed = _check_seed(at, entry.get("seed"))
+    target = check_target(at, entry.get("target"))
+    check_text(at, "path", entry["path"], MAX_PATH_CHARS)
+    if entry.get("revision") is not None:
+        check_text(at, "revision", entry["revision"], MAX_SHORT_TEXT)
+    path = entry["path"]
+    # A relative path that exists next to the metadata file is a local folder; anything
+    # else that is not a folder is treated as a Hub id later.
+    if relative_to is not None and not Path(path).is_absolute() and (relative_to / path).exists():
+        path = str((relative_to / path).resolve())
+    return CheckpointRef(path=path, seed=seed, target=target, revision=entry.get("revision"))
+
+
 def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = None) -> Submission:
     """Validate a ``freq_unlearn.submission/1`` object; relative checkpoint paths resolve
     against ``relative_to`` (the metadata file's folder)."""
@@ -188,39 +245,17 @@ def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = 
             raise SubmissionError(
                 f"{where}: field {name!r}: expected {types[0].__name__}, got {type(data[name]).__name__}"
             )
-    if data["schema"] != SUBMISSION_SCHEMA:
-        raise SubmissionError(f"{where}: field 'schema': expected {SUBMISSION_SCHEMA!r}, got {data['schema']!r}")
+    check_schema(where, data["schema"])
     method = _check_method(where, data["method"])
-    for name in ("base_model", "forget_split"):
-        if not data[name].strip():
-            raise SubmissionError(f"{where}: field {name!r}: must not be empty")
-        check_text(where, name, data[name], MAX_SHORT_TEXT)
+    if not data["base_model"].strip():
+        raise SubmissionError(f"{where}: field 'base_model': must not be empty")
+    check_text(where, "base_model", data["base_model"], MAX_SHORT_TEXT)
     for name, limit in (("submitter", MAX_SHORT_TEXT), ("notes", MAX_NOTES_CHARS)):
         if data.get(name) is not None:
             data = {**data, name: check_text(where, name, data[name], limit)}
-    if not data["checkpoints"]:
-        raise SubmissionError(f"{where}: field 'checkpoints': needs at least one checkpoint")
-    refs: list[CheckpointRef] = []
-    for i, entry in enumerate(data["checkpoints"]):
-        at = f"{where}: checkpoints[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
-            raise SubmissionError(f"{at}: must be an object with a non-empty 'path'")
-        extra = sorted(set(entry) - {"path", "seed", "revision"})
-        if extra:
-            raise SubmissionError(f"{at}: unknown field {extra[0]!r}")
-        seed = _check_seed(at, entry.get("seed"))
-        check_text(at, "path", entry["path"], MAX_PATH_CHARS)
-        if entry.get("revision") is not None:
-            check_text(at, "revision", entry["revision"], MAX_SHORT_TEXT)
-        path = entry["path"]
-        # A relative path that exists next to the metadata file is a local folder; anything
-        # else that is not a folder is treated as a Hub id later.
-        if relative_to is not None and not Path(path).is_absolute() and (relative_to / path).exists():
-            path = str((relative_to / path).resolve())
-        refs.append(CheckpointRef(path=path, seed=seed, revision=entry.get("revision")))
-    seeds = [r.seed for r in refs]
-    if len(set(seeds)) != len(seeds):
-        raise SubmissionError(f"{where}: field 'checkpoints': seeds must differ, got {seeds}")
+    refs = [_parse_checkpoint(f"{where}: checkpoints[{i}]", entry, relative_to)
+            for i, entry in enumerate(data["checkpoints"])]
+    check_runs(where, refs)
     compute = data.get("compute", {})
     gpu_hours = compute.get("gpu_hours", 0.0)
     if isinstance(gpu_hours, bool) or not isinstance(gpu_hours, (int, float)) or gpu_hours < 0:
@@ -231,7 +266,6 @@ def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = 
     return Submission(
         method=method,
         base_model=data["base_model"].strip(),
-        forget_split=data["forget_split"].strip(),
         hyperparameters=data["hyperparameters"],
         checkpoints=refs,
         compute=compute,
@@ -296,15 +330,15 @@ def from_run_records(checkpoint_dirs: list[Path]) -> Submission:
         records.append((folder, read_run_record(folder)))
     first_dir, first = records[0]
     for folder, record in records[1:]:
-        for name in ("method", "base_model", "forget_split", "hyperparameters"):
+        for name in ("method", "base_model", "hyperparameters"):
             if record[name] != first[name]:
                 raise SubmissionError(
                     f"{folder / RUN_RECORD_FILE}: field {name!r} differs from {first_dir / RUN_RECORD_FILE}:"
-                    " one submission is one method and setting over several seeds"
+                    " one submission is one method and setting, run on each forget stratum"
                 )
-    seeds = [r["seed"] for _, r in records]
-    if len(set(seeds)) != len(seeds):
-        raise SubmissionError(f"run records share a seed ({seeds}): one checkpoint per seed")
+    refs = [CheckpointRef(path=str(folder.resolve()), seed=r["seed"],
+                          target=check_target(str(folder / RUN_RECORD_FILE), r["forget_split"], "forget_split")) for folder, r in records]
+    check_runs("run records", refs)
     computes = [_compute_from_record(r) for _, r in records]
     compute = {
         "device": computes[0]["device"],
@@ -314,9 +348,8 @@ def from_run_records(checkpoint_dirs: list[Path]) -> Submission:
     return Submission(
         method=first["method"].strip(),
         base_model=first["base_model"],
-        forget_split=first["forget_split"],
         hyperparameters=first["hyperparameters"],
-        checkpoints=[CheckpointRef(path=str(folder.resolve()), seed=r["seed"]) for folder, r in records],
+        checkpoints=refs,
         compute=compute,
         code_url=None,
         submitter=None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import checkpoint as ckpt
-from freq_unlearn.leaderboard import scoring
+from freq_unlearn.leaderboard import protocol, scoring
 from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.leaderboard.store import Store
 from freq_unlearn.leaderboard.submission import Submission, SubmissionError, submission_id
@@ -107,64 +107,69 @@ def check_declared_base(submission: Submission, config: dict[str, Any]) -> None:
     )
 
 
-def check_forget_split(submission: Submission, config: dict[str, Any]) -> None:
-    """``forget_split`` names forget splits of the registered benchmark (comma-separated when several)."""
+def check_targets(submission: Submission, config: dict[str, Any]) -> None:
+    """Every run's target is a forget split of the registered benchmark."""
     from freq_unlearn.core.schema import FORGET_SPLITS
 
     known = [sp for sp in (config.get("benchmark_splits") or FORGET_SPLITS) if sp.startswith("forget_")]
-    for split in submission.forget_split.split(","):
-        if split.strip() not in known:
+    for ref in submission.checkpoints:
+        if ref.target not in known:
             raise SubmissionError(
-                f"field 'forget_split': {split.strip()!r} is not a forget split of benchmark {config['benchmark']}"
+                f"{ref.path}: target {ref.target!r} is not a forget split of benchmark {config['benchmark']}"
                 f" (its forget splits: {', '.join(known)})"
             )
 
 
 def base_records(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint, device: str,
-                 batch_size: int) -> list[dict[str, Any]]:
+                 batch_size: int) -> Any:
     """The base model's per-item records, evaluated once per (model, benchmark, tasks, limit); the key
     holds the hashes ``verify_registration`` has just recomputed, so a rebuilt benchmark misses it."""
+    import pandas as pd
+
+    from freq_unlearn.tasks.evaluation import write_records
+
     key = scoring.base_cache_key(config["base_model_sha256"], config["benchmark_sha256"], config["tasks"], config["limit"])
-    path = store.cache_dir / "base" / f"{key}.json"
+    path = store.cache_dir / "base" / f"{key}.parquet"
     if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))["records"]
+        return pd.read_parquet(path)
     clean = ckpt.sanitized_copy(base, store.cache_dir / "checkpoints")
-    records = scoring.evaluate_model(clean, config["benchmark"], config["tasks"], config["limit"], device, batch_size)
-    atomic_write_text(path, json.dumps({"key": key, "base_model": config["base_model"], "records": records}) + "\n")
+    records = scoring.evaluate_model(clean, config, device, batch_size)
+    write_records(records, path)
     return records
 
 
+Checked = dict[tuple[str, int], tuple[ckpt.CheckedCheckpoint, Path]]
+
+
 def check_checkpoints(store: Store, submission: Submission, config: dict[str, Any],
-                      base: ckpt.CheckedCheckpoint) -> dict[int, tuple[ckpt.CheckedCheckpoint, Path]]:
-    """Fetch, check and copy every seed's checkpoint (seed -> (checked, sanitized copy)): all of it
-    before a request is written, so a refused checkpoint leaves the store as it was."""
+                      base: ckpt.CheckedCheckpoint) -> Checked:
+    """Fetch, check and copy every run's checkpoint ((target, seed) -> (checked, sanitized copy)): all of
+    it before a request is written, so a refused checkpoint leaves the store as it was."""
     # stores registered before the tensor check have no tensor list: take it from the verified base
     fingerprint = {"tensors": ckpt.tensor_specs(base.folder), **config["base_fingerprint"]}
     copies = store.cache_dir / "checkpoints"
     ckpt.remove_abandoned_copies(copies)
-    checked: dict[int, tuple[ckpt.CheckedCheckpoint, Path]] = {}
+    checked: Checked = {}
     for ref in submission.checkpoints:
         one = ckpt.fetch(ref.path, ref.revision, max_bytes=config["max_checkpoint_bytes"])
         ckpt.check_same_base(one, fingerprint, config["base_model"])
-        checked[ref.seed] = (one, ckpt.sanitized_copy(one, copies))
+        checked[ref.run] = (one, ckpt.sanitized_copy(one, copies))
     return checked
 
 
-def evaluate_seeds(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint,
-                   checked: dict[int, tuple[ckpt.CheckedCheckpoint, Path]], device: str, batch_size: int,
-                   n_boot: int, progress: Callable[[str], None]) -> dict[str, Any]:
+def evaluate_runs(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint, checked: Checked, device: str,
+                  batch_size: int, n_boot: int, progress: Callable[[str], None]) -> dict[str, Any]:
     progress(f"evaluating the base model (cached after the first submission) on {len(config['tasks'])} tasks")
     before = base_records(store, config, base, device, batch_size)
-    after: dict[int, list[dict[str, Any]]] = {}
-    for seed, (one, clean) in checked.items():
-        progress(f"evaluating seed {seed}: {one.folder}")
+    after = {}
+    for (target, seed), (one, clean) in sorted(checked.items()):
+        progress(f"evaluating the run on {target}, seed {seed}: {one.folder}")
         if one.is_adapter:
             model_dir, peft = ckpt.sanitized_copy(base, store.cache_dir / "checkpoints"), str(clean)
         else:
             model_dir, peft = clean, None
-        after[seed] = scoring.evaluate_model(model_dir, config["benchmark"], config["tasks"], config["limit"],
-                                             device, batch_size, peft=peft)
-    return scoring.score_runs(before, after, n_boot=n_boot)
+        after[(target.removeprefix("forget_"), seed)] = scoring.evaluate_model(model_dir, config, device, batch_size, peft=peft)
+    return protocol.score_submission(before, after, n_resamples=max(n_boot, 10))
 
 
 def submit(store: Store, submission: Submission, device: str = "cpu", batch_size: int = 16, n_boot: int = 1000,
@@ -172,16 +177,16 @@ def submit(store: Store, submission: Submission, device: str = "cpu", batch_size
     config = store.config()
     base = verify_registration(config)
     check_declared_base(submission, config)
-    check_forget_split(submission, config)
+    check_targets(submission, config)
     checked = check_checkpoints(store, submission, config, base)
-    sid = submission_id(submission.identity({seed: c.sha256 for seed, (c, _) in checked.items()}))
+    sid = submission_id(submission.identity({run: c.sha256 for run, (c, _) in checked.items()}))
     # The run lock is held through evaluation: a request left PENDING/RUNNING by a process that
     # died is recognised as stale (its lock is free) and registered again.
     with store.running(sid):
         store.add_request(sid, submission.method, submission.to_json(), holding_run_lock=True)  # refuses duplicates
         try:
             store.set_status(sid, "RUNNING")
-            scored = evaluate_seeds(store, config, base, checked, device, batch_size, n_boot, progress)
+            scored = evaluate_runs(store, config, base, checked, device, batch_size, n_boot, progress)
         except BaseException as err:
             store.set_status(sid, "FAILED", f"{type(err).__name__}: {err}"[:500])
             raise
@@ -195,8 +200,8 @@ def submit(store: Store, submission: Submission, device: str = "cpu", batch_size
             "benchmark": {"id": config["benchmark"], "sha256": config["benchmark_sha256"], "tasks": config["tasks"],
                           "limit": config["limit"]},
             "base_model": {"id": config["base_model"], "sha256": config["base_model_sha256"]},
-            "seeds": sorted(checked),
-            "checkpoints": {str(seed): c.sha256 for seed, (c, _) in sorted(checked.items())},
+            "seeds": submission.seeds,
+            "checkpoints": {f"{target}/{seed}": c.sha256 for (target, seed), (c, _) in sorted(checked.items())},
             **scored,
         }
         store.put_result(result)

@@ -61,37 +61,50 @@ def run_record(method: str = "ga", seed: int = 0, base_model: str = "base", **ex
     return record
 
 
+STRATA = ("low", "medium", "high")
+
+
+def make_runs(folder: Path, base_model: str, method: str = "ga", seeds: tuple[int, ...] = (1,), **record: Any) -> list[Path]:
+    """One real checkpoint with its run record per (forget stratum, seed): a whole submission."""
+    return [make_checkpoint(folder / f"{method}_{b}_seed{s}", seed=100 * i + s, run_record=run_record(
+        method=method, seed=s, base_model=base_model, forget_split=f"forget_{b}", **record))
+        for i, b in enumerate(STRATA) for s in seeds]
+
+
 def fake_result(method: str, sid: str, headline: float | None, gen_high: float = 0.5, seeds: int = 1) -> dict[str, Any]:
-    """A result object shaped like scoring's output (for store/ranking/page tests)."""
+    """A result object shaped like the protocol's output (for store/ranking/page tests)."""
     metrics: dict[str, Any] = {}
 
     def put(name: str, value: float | None) -> None:
         if value is not None:
-            metrics[name] = {"value": value, "ci_low": value - 0.05, "ci_high": value + 0.05, "n_seeds": seeds}
+            metrics[name] = {"value": value, "ci_low": value - 0.05, "ci_high": value + 0.05, "n_seeds": seeds,
+                             "interval": "people bootstrap (one seed)" if seeds == 1 else f"random effects over {seeds} seeds"}
 
     put("headline", headline)
-    put("forget_score", headline)
-    put("utility_score", 0.95)
-    for view in ("gen", "prob"):
-        for b, v in (("low", 0.1), ("medium", 0.3), ("high", gen_high)):
-            put(f"retention_{view}/{b}", v)
-    put("frequency_gap_gen", gen_high - 0.1)
-    put("retention_gen/retain", 0.97)
+    put("robustness", headline)
+    put("utility", 0.95)
+    for b, v in (("low", 0.9), ("medium", 0.7), ("high", 1 - gen_high)):
+        put(f"erased/{b}", v)
+        put(f"forget_prob/{b}", 2 * v)
+        put(f"forget_gen/{b}", v)
+    put("frequency_gap", gen_high - 0.1)
+    put("collateral", 0.2)
+    put("retain_kept", 0.97)
     put("ppl_ratio", 1.1)
     items = [
-        {"seed": 0, "fact_id": f"p{i}/employer", "stratum": b, "count": c,
-         "known_gen": True, "kept_gen": (i % 10) < 10 * v, "known_prob": i % 3 != 0, "kept_prob": (i % 10) < 10 * v}
+        {"seed": 0, "target": b, "fact_id": f"p{i}/employer", "stratum": b, "count": c,
+         "known_gen": True, "kept_gen": (i % 10) < 10 * v, "known_prob": True, "kept_prob": (i % 10) < 10 * v}
         for i, (b, c, v) in enumerate([("low", 1, 0.1), ("medium", 4, 0.3), ("high", 20, gen_high)] * 8)
     ]
     return {
         "items": items,
         "submission_id": sid,
         "method": method,
-        "submission": {"forget_split": "forget_high", "compute": {"gpu_hours": 0.0}},
+        "submission": {"compute": {"gpu_hours": 0.0}},
         "submitted_time": "2026-11-28T05:00:00Z",
         "seeds": list(range(seeds)),
+        "runs": [{"target": b, "seed": s} for b in STRATA for s in range(seeds)],
         "metrics": metrics,
-        "per_seed": [],
     }
 
 

@@ -8,6 +8,7 @@ Screenshots go to $FREQ_UNLEARN_SCREENSHOTS when set (else the test's tmp folder
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import socket
@@ -62,28 +63,31 @@ def board(tiny_model, tiny_benchmark, tmp_path_factory):
             root.mkdir()
             _build_board(root, tiny_model, tiny_benchmark)
             (root / ".complete").write_text("ok")
-    checkpoints = {f"{m}{s}": root / f"{m}_seed{s}" for m, s in (("ga", 1), ("graddiff", 1), ("graddiff", 2))}
-    checkpoints["ga"], checkpoints["graddiff"] = checkpoints["ga1"], checkpoints["graddiff1"]
+    checkpoints = {m: [root / f"{m}_{b}_seed{s}" for b in STRATA for s in seeds] for m, seeds in RUNS.items()}
     return {"root": root, "store": root / "store", "checkpoints": checkpoints, "model": tiny_model,
             "benchmark": tiny_benchmark}
 
 
+STRATA = ("low", "medium", "high")
+RUNS = {"ga": (1,), "graddiff": (1, 2)}  # method -> seeds, each run on every forget stratum
+
+
 def _build_board(root: Path, tiny_model: Path, tiny_benchmark: Path) -> None:
     store = root / "store"
-    checkpoints = {}
-    for method, seed in (("ga", 1), ("graddiff", 1), ("graddiff", 2)):
-        out = root / f"{method}_seed{seed}"
-        code = cli(["unlearn", "--model", str(tiny_model), "--benchmark", str(tiny_benchmark), "--forget", "high",
-                    "--method", method, "--out", str(out), "--max-steps", "5", "--learning-rate", "1e-3",
-                    "--batch-size", "8", "--seed", str(seed)])
-        assert code == 0
-        assert (out / "run_record.json").is_file()
-        checkpoints[f"{method}{seed}"] = out
+    for method, seeds in RUNS.items():
+        for b in STRATA:
+            for seed in seeds:
+                out = root / f"{method}_{b}_seed{seed}"
+                code = cli(["unlearn", "--model", str(tiny_model), "--benchmark", str(tiny_benchmark), "--forget", b,
+                            "--method", method, "--out", str(out), "--max-steps", "5", "--learning-rate", "1e-3",
+                            "--batch-size", "8", "--seed", str(seed)])
+                assert code == 0
+                assert (out / "run_record.json").is_file()
     assert cli(["leaderboard", "init", "--store", str(store), "--benchmark", str(tiny_benchmark),
                 "--base-model", str(tiny_model), "--limit", str(LIMIT)]) == 0
-    assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100", str(checkpoints["ga1"])]) == 0
-    assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100",
-                str(checkpoints["graddiff1"]), str(checkpoints["graddiff2"])]) == 0
+    for method, seeds in RUNS.items():
+        runs = [str(root / f"{method}_{b}_seed{s}") for b in STRATA for s in seeds]
+        assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "100", *runs]) == 0
 
 
 def test_two_methods_are_ranked(board, capsys):
@@ -96,59 +100,87 @@ def test_two_methods_are_ranked(board, capsys):
     for path in results:
         result = json.loads(path.read_text())
         several = result["method"] == "graddiff"
+        assert result["schema"] == "freq_unlearn.leaderboard_result/2"
         assert result["benchmark"]["limit"] == LIMIT and result["seeds"] == ([1, 2] if several else [1])
+        assert {(r["target"], r["seed"]) for r in result["runs"]} == {(b, s) for b in STRATA for s in result["seeds"]}
         assert result["submission"]["source"] == "run_record"
         metrics = result["metrics"]
-        for view in ("gen", "prob"):
-            assert metrics[f"known_{view}/high"]["value"] > 0, "the base model knows some high-count facts"
-            entry = metrics[f"retention_{view}/high"]
-            # one seed: bootstrap over items; two seeds: Student-t over the seeds
-            assert 0.0 <= entry["value"] <= 1.0 and entry["ci"] == ("t" if several else "bootstrap")
-            assert entry["n_seeds"] == (2 if several else 1)
+        for name in ("headline", "robustness", "frequency_gap", "collateral", "utility", "ppl_ratio",
+                     *(f"forget_{v}/{b}" for v in ("prob", "gen") for b in STRATA)):
+            entry = metrics[name]
+            assert entry["value"] is not None and math.isfinite(entry["value"]), name
             if entry["ci_low"] is not None:
-                assert entry["ci_low"] <= entry["value"] <= entry["ci_high"]
-        assert metrics["ppl_before"]["value"] > 1.0 and metrics["ppl_after"]["value"] > 1.0
+                assert entry["ci_low"] <= entry["value"] + 1e-9 and entry["value"] <= entry["ci_high"] + 1e-9, name
+            assert entry["n_seeds"] == (2 if several else 1)
+        # one seed: people bootstrap; two seeds on every stratum: the seeds are the units (or, when a
+        # seed's bootstrap is degenerate, the labelled fallback)
+        assert metrics["forget_prob/high"]["interval"] in (
+            ("random effects over 2 seeds", "people bootstrap (seeds averaged)") if several else ("people bootstrap (one seed)",))
         assert 0.0 <= metrics["headline"]["value"] <= 1.0
-        assert {it["stratum"] for it in result["items"]} == {"low", "medium", "high"}
+        assert metrics["ppl_before"]["value"] > 1.0 and metrics["ppl_after"]["value"] > 1.0
+        assert {it["stratum"] for it in result["items"]} == set(STRATA)
+        assert all(it["stratum"] == it["target"] for it in result["items"])
     # the base model was evaluated once and cached for the second submission
-    assert len(list((board["store"] / "cache" / "base").glob("*.json"))) == 1
+    assert len(list((board["store"] / "cache" / "base").glob("*.parquet"))) == 1
 
 
 def test_duplicate_is_recognised(board, capsys):
     before = snapshot(board["store"])
-    code, _, err = run_cli(capsys, "leaderboard", "submit", "--store", str(board["store"]), str(board["checkpoints"]["ga"]))
+    code, _, err = run_cli(capsys, "leaderboard", "submit", "--store", str(board["store"]),
+                           *map(str, board["checkpoints"]["ga"]))
     assert code == 2 and "duplicate submission" in err and len(err.strip().splitlines()) == 1
     assert snapshot(board["store"]) == before
+
+
+def variant(board, folder: Path, method: str = "ga", edit_high=None, **record_changes) -> list[str]:
+    """Copies of a method's three runs (weights, configs, run records), with changed run records and
+    the forget_high copy edited by ``edit_high``."""
+    out = []
+    for source in board["checkpoints"][method][:: len(RUNS[method])]:  # the first seed of each stratum
+        target = folder / source.name
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint-*"))
+        record = json.loads((target / "run_record.json").read_text())
+        (target / "run_record.json").write_text(json.dumps({**record, **record_changes}))
+        if edit_high is not None and record["forget_split"] == "forget_high":
+            edit_high(target)
+        out.append(str(target))
+    return out
+
+
+def _foreign_weights(folder: Path) -> None:
+    """Another architecture (and tokenizer) under the same run record."""
+    record = (folder / "run_record.json").read_text()
+    shutil.rmtree(folder)
+    make_checkpoint(folder, run_record=json.loads(record))
 
 
 def test_bad_inputs_one_line_each_and_store_unchanged(board, capsys, tmp_path, monkeypatch):
     store = str(board["store"])
     before = snapshot(board["store"])
     meta = tmp_path / "meta.json"
-    meta.write_text('{"schema": "freq_unlearn.submission/1", "method": "x",\n "base_model": "m", "hyperparameters": {}, "checkpoints": []}')
+    meta.write_text('{"schema": "freq_unlearn.submission/2", "method": "x",\n "base_model": "m", "checkpoints": []}')
+    old_meta = tmp_path / "old.json"
+    old_meta.write_text(json.dumps({"schema": "freq_unlearn.submission/1", "method": "x", "base_model": "m",
+                                    "forget_split": "forget_high", "hyperparameters": {}, "checkpoints": []}))
     missing = tmp_path / "no_such_checkpoint"
-    # a checkpoint with another architecture, claiming the right base model
-    foreign = make_checkpoint(tmp_path / "foreign", run_record={
-        **json.loads((board["checkpoints"]["ga"] / "run_record.json").read_text()), "method": "foreign", "seed": 7})
-    pickled = tmp_path / "pickled"
-    shutil.copytree(board["checkpoints"]["ga"], pickled, ignore=shutil.ignore_patterns("checkpoint-*"))
-    (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")
-    other_base = tmp_path / "other_base"
-    shutil.copytree(board["checkpoints"]["graddiff"], other_base, ignore=shutil.ignore_patterns("checkpoint-*"))
-    record = json.loads((other_base / "run_record.json").read_text())
-    (other_base / "run_record.json").write_text(json.dumps({**record, "base_model": "gpt2", "seed": 9}))
+    foreign = variant(board, tmp_path / "foreign", edit_high=_foreign_weights, method="foreign", seed=7)
+    pickled = variant(board, tmp_path / "pickled", edit_high=lambda f: (f / "model.safetensors").rename(f / "pytorch_model.bin"))
+    other_base = variant(board, tmp_path / "other_base", method="graddiff", base_model="gpt2", seed=9)
     hub_meta = tmp_path / "hub.json"
     hub_meta.write_text(json.dumps({
-        "schema": "freq_unlearn.submission/1", "method": "hub", "base_model": str(board["model"]),
-        "forget_split": "forget_high", "hyperparameters": {}, "checkpoints": [{"path": "someone/unlearned", "seed": 0}]}))
+        "schema": "freq_unlearn.submission/2", "method": "hub", "base_model": str(board["model"]),
+        "hyperparameters": {}, "checkpoints": [{"path": "someone/unlearned", "seed": 0, "target": f"forget_{b}"}
+                                               for b in STRATA]}))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     capsys.readouterr()  # drop the progress output of building the checkpoints above
     cases = [
-        (["--metadata", str(meta)], "meta.json: missing field 'forget_split'"),
+        (["--metadata", str(meta)], "meta.json: missing field 'hyperparameters'"),
+        (["--metadata", str(old_meta)], "'freq_unlearn.submission/1' (one forget split per submission) is no longer accepted"),
         ([str(missing)], "no_such_checkpoint: checkpoint folder not found"),
-        ([str(foreign)], "not an unlearned copy"),
-        ([str(pickled)], "pickle-based weights (pytorch_model.bin)"),
-        ([str(other_base)], "declares base model 'gpt2'"),
+        (foreign[:2], "no checkpoint targets forget_high"),
+        (foreign, "not an unlearned copy"),
+        (pickled, "pickle-based weights (pytorch_model.bin)"),
+        (other_base, "declares base model 'gpt2'"),
         (["--metadata", str(hub_meta)], "someone/unlearned: not a local folder, and the Hub is unreachable offline"),
     ]
     for argv, expected in cases:
@@ -191,7 +223,7 @@ def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
     shots = screenshot_dir(tmp_path)
     out = tmp_path / "site"
     assert cli(["leaderboard", "export", "--store", str(store), "--out", str(out)]) == 0
-    for name in ("retention_by_stratum", "retention_vs_count", "prob_vs_gen"):
+    for name in ("forgetting_by_stratum", "retention_vs_count", "prob_vs_gen"):
         assert (out / f"{name}.png").stat().st_size > 1000 and (out / f"{name}.svg").is_file()
 
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -248,6 +280,10 @@ def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
         # Gradio's own filter box
         page.fill("#lb-table input.search-input", "graddiff")
         page.wait_for_function(f"JSON.stringify({methods_js}) === '[\"graddiff\"]'", timeout=15_000)
+        # compact columns by default; the toggle shows every column
+        assert page.locator("#lb-table th[title='Erased high']").count() == 0
+        page.check("#lb-all-columns input[type=checkbox]")
+        page.wait_for_selector("#lb-table th[title='Erased high']", timeout=15_000)
         page.close()
     finally:
         server.terminate()

@@ -7,6 +7,7 @@ from pathlib import Path
 from lb_helpers import fake_result
 
 from freq_unlearn.leaderboard.export import export
+from freq_unlearn.leaderboard.ranking import COLUMNS
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -23,7 +24,7 @@ def test_export_writes_escaped_html_and_plots(tmp_path):
     files = export(results(), tmp_path, {"benchmark": "bench", "base_model": "tiny"})
     html = files["index"].read_text()
     assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    for name in ("retention_by_stratum", "retention_vs_count", "prob_vs_gen"):
+    for name in ("forgetting_by_stratum", "retention_vs_count", "prob_vs_gen"):
         assert files[f"{name}.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert b"<svg" in files[f"{name}.svg"].read_bytes()[:2000]
     assert "| GradDiff |" in files["markdown"].read_text()
@@ -52,10 +53,16 @@ def test_export_page_in_a_real_browser(tmp_path, browser):
     assert page.locator("#board tbody tr:visible td:nth-child(2)").all_inner_texts() == [XSS]
     page.fill("#search", "")
     # sorting by a numeric column, both ways
-    page.click("#board th:text-is('Gen ret high')")
+    page.click("#board th:text-is('Freq gap')")
     assert page.locator("#board tbody tr td:nth-child(2)").all_inner_texts() == [XSS, "NPO", "GradDiff"]
-    page.click("#board th:text-is('Gen ret high')")
+    page.click("#board th:text-is('Freq gap')")
     assert page.locator("#board tbody tr td:nth-child(2)").all_inner_texts() == ["GradDiff", "NPO", XSS]
+    # compact columns by default, every column behind the toggle
+    assert not page.locator("#board th:text-is('Erased high')").is_visible()
+    assert page.locator("#board th:text-is('Robustness')").is_visible()
+    page.check("#all-columns")
+    assert page.locator("#board th:text-is('Erased high')").is_visible()
+    assert page.locator("#board tbody tr td:visible").count() == 3 * len(COLUMNS)
     assert page.locator(".plots img").count() == 3
     assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     shot = tmp_path / "export.png"

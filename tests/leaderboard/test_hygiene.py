@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lb_helpers import fake_result, make_benchmark, make_checkpoint, run_record
+from lb_helpers import fake_result, make_benchmark, make_checkpoint, make_runs, run_record
 
 from freq_unlearn.cli import main as cli
 from freq_unlearn.leaderboard.ranking import format_table, rank
@@ -19,8 +19,9 @@ from freq_unlearn.leaderboard.submit import init_store, submit
 
 
 def metadata(**overrides) -> dict:
-    return {"schema": "freq_unlearn.submission/1", "method": "NPO", "base_model": "tiny", "forget_split": "forget_high",
-            "hyperparameters": {}, "checkpoints": [{"path": "org/model", "seed": 1}], **overrides}
+    runs = [{"path": "org/model", "seed": 1, "target": t} for t in ("forget_low", "forget_medium", "forget_high")]
+    return {"schema": "freq_unlearn.submission/2", "method": "NPO", "base_model": "tiny", "hyperparameters": {},
+            "checkpoints": runs, **overrides}
 
 
 def one_line_error(path: Path, pattern: str) -> None:
@@ -50,7 +51,7 @@ def test_malformed_store_file_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("field, value, pattern", [
     ("method", "ga\u200b", r"field 'method': contains the invisible or control character U\+200B"),
     ("method", "\u202eag", r"U\+202E"),
-    ("forget_split", "forget_high\n| injected | row |", r"field 'forget_split': .*U\+000A"),
+    ("base_model", "tiny\n| injected | row |", r"field 'base_model': .*U\+000A"),
     ("submitter", "me\x1b[31m", r"field 'submitter': .*U\+001B"),
     ("notes", "x" * 2001, "field 'notes': longer than 2000 characters"),
     ("submitter", "y" * 201, "field 'submitter': longer than 200 characters"),
@@ -69,20 +70,19 @@ def test_run_record_text_is_checked(tmp_path: Path) -> None:
         from_run_records([ckpt])
 
 
-def test_forget_split_must_be_one_of_the_benchmarks(tmp_path: Path) -> None:
+def test_targets_must_be_forget_splits_of_the_benchmark(tmp_path: Path) -> None:
     base = make_checkpoint(tmp_path / "base")
     store = LocalStore(tmp_path / "store")
     init_store(store, str(make_benchmark(tmp_path / "bench", splits=("forget_low", "forget_high", "retain"))), str(base))
-    ckpt = make_checkpoint(tmp_path / "ckpt", seed=2,
-                           run_record=run_record(base_model=str(base), forget_split="forget_medium"))
-    with pytest.raises(SubmissionError, match="'forget_medium' is not a forget split of benchmark .*forget_high, forget_low"):
-        submit(store, from_run_records([ckpt]), progress=lambda _: None)
+    runs = make_runs(tmp_path / "runs", base_model=str(base))
+    with pytest.raises(SubmissionError, match="target 'forget_medium' is not a forget split of benchmark .*forget_high, forget_low"):
+        submit(store, from_run_records(runs), progress=lambda _: None)
     assert not (tmp_path / "store" / "requests").exists()
 
 
 def test_markdown_table_escapes_markup_and_cannot_gain_rows() -> None:
     result = fake_result("a | b\n| evil | row |", "id1", 0.4)
-    result["submission"]["forget_split"] = "<b>x</b>*y*"
+    result["submission_id"] = "<b>x</b>*y*"
     table = format_table(rank([result]))
     lines = table.splitlines()
     assert len(lines) == 3, "header, rule and exactly one row"

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import math
-
 import pytest
 from lb_helpers import fake_result
 
-from freq_unlearn.leaderboard.headline import forget_score, headline_score, utility_score
 from freq_unlearn.leaderboard.ranking import COLUMN_NAMES, filter_rows, format_table, rank, sort_rows
 
 
@@ -42,14 +39,10 @@ def test_filter_searches_text_columns():
     assert "| GradDiff |" in format_table(rows, ["Method", "Headline"])
 
 
-def test_headline_rewards_forgetting_every_stratum_at_bounded_utility_loss():
-    good_utility = {"retention_gen/retain": 1.0, "retention_prob/retain": 0.95, "ppl_before": 10.0, "ppl_after": 10.5}
-    all_forgotten = {f"retention_{v}/{b}": 0.0 for v in ("gen", "prob") for b in ("low", "medium", "high")}
-    high_kept = {**all_forgotten, "retention_prob/high": 0.6}
-    assert forget_score(all_forgotten) == 1.0
-    assert forget_score(high_kept) == pytest.approx(0.4)  # the probability view still knows 60% of high
-    assert headline_score({**all_forgotten, **good_utility}) == 1.0  # within the 10% tolerance
-    broken = {**all_forgotten, "retention_gen/retain": 0.3, "retention_prob/retain": 0.3}
-    assert utility_score(broken) == pytest.approx(0.3)
-    assert headline_score(broken) == pytest.approx(0.3 / 0.9)
-    assert math.isnan(headline_score({}))
+def test_compact_columns_are_the_default_view():
+    from freq_unlearn.leaderboard.ranking import COMPACT_COLUMNS
+
+    assert COMPACT_COLUMNS == ("Rank", "Method", "Headline", "Headline CI", "Robustness", "Freq gap", "Collateral",
+                               "Utility", "Seeds")
+    row = rank([fake_result("NPO", "id", 0.4, seeds=3)])[0]
+    assert row["Seeds"] == 3 and row["Interval"] == "random effects over 3 seeds" and row["Erased high"] == 0.5

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lb_helpers import make_benchmark, make_checkpoint, run_record
+from lb_helpers import make_benchmark, make_checkpoint, make_runs
 
 from freq_unlearn.leaderboard.checkpoint import CheckpointError
 from freq_unlearn.leaderboard.store import LocalStore, StoreError
@@ -41,9 +41,9 @@ def test_same_relative_base_name_from_another_folder_is_refused(two_folders, mon
     store = LocalStore(two_folders["store"])
     init_store(store, "bench", "model")
     monkeypatch.chdir(two_folders["b"])
-    ckpt = make_checkpoint(two_folders["b"] / "ckpt", seed=2, run_record=run_record(base_model="model"))
+    runs = make_runs(two_folders["b"] / "runs", base_model="model")
     with pytest.raises(CheckpointError, match="declares base model 'model'"):
-        submit(store, from_run_records([ckpt]), progress=lambda _: None)
+        submit(store, from_run_records(runs), progress=lambda _: None)
     assert requests_written(two_folders["store"]) == []
 
 
@@ -51,10 +51,9 @@ def test_rebuilt_benchmark_is_refused_before_anything_is_written(two_folders) ->
     store = LocalStore(two_folders["store"])
     init_store(store, "bench", "model")
     make_benchmark(two_folders["a"] / "bench", tag="rebuilt")  # same files, new content
-    ckpt = make_checkpoint(two_folders["a"] / "ckpt", seed=2,
-                           run_record=run_record(base_model=str(two_folders["a"] / "model")))
+    runs = make_runs(two_folders["a"] / "runs", base_model=str(two_folders["a"] / "model"))
     with pytest.raises(CheckpointError, match="changed since `leaderboard init`") as err:
-        submit(store, from_run_records([ckpt]), progress=lambda _: None)
+        submit(store, from_run_records(runs), progress=lambda _: None)
     assert "\n" not in str(err.value)
     assert requests_written(two_folders["store"]) == []
     assert not (two_folders["store"] / "cache" / "base").exists()
@@ -64,10 +63,9 @@ def test_base_model_changed_in_place_is_refused(two_folders) -> None:
     store = LocalStore(two_folders["store"])
     init_store(store, "bench", "model")
     shutil.copy(two_folders["b"] / "model" / "model.safetensors", two_folders["a"] / "model" / "model.safetensors")
-    ckpt = make_checkpoint(two_folders["a"] / "ckpt", seed=2,
-                           run_record=run_record(base_model=str(two_folders["a"] / "model")))
+    runs = make_runs(two_folders["a"] / "runs", base_model=str(two_folders["a"] / "model"))
     with pytest.raises(CheckpointError, match="base model .* changed since"):
-        submit(store, from_run_records([ckpt]), progress=lambda _: None)
+        submit(store, from_run_records(runs), progress=lambda _: None)
     assert requests_written(two_folders["store"]) == []
 
 
@@ -77,10 +75,9 @@ def test_store_registered_with_relative_paths_is_refused(two_folders) -> None:
     config_file = two_folders["store"] / "leaderboard.json"
     config = json.loads(config_file.read_text())
     config_file.write_text(json.dumps({**config, "benchmark": "bench"}))  # as older versions wrote it
-    ckpt = make_checkpoint(two_folders["a"] / "ckpt", seed=2,
-                           run_record=run_record(base_model=str(two_folders["a"] / "model")))
+    runs = make_runs(two_folders["a"] / "runs", base_model=str(two_folders["a"] / "model"))
     with pytest.raises(CheckpointError, match="relative path 'bench'"):
-        submit(store, from_run_records([ckpt]), progress=lambda _: None)
+        submit(store, from_run_records(runs), progress=lambda _: None)
 
 
 @pytest.mark.parametrize("change", [{"limit": 8}, {"dataset": "other"}])

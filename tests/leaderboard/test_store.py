@@ -112,3 +112,15 @@ def test_config_required_and_not_silently_replaced(tmp_path):
     with pytest.raises(StoreError, match="already holds submissions under other settings"):
         store.init({"benchmark_sha256": "b2", "base_model_sha256": "m1"})
     assert store.config()["benchmark_sha256"] == "b1"
+
+
+def test_results_in_the_old_format_are_refused_in_one_line(tmp_path):
+    from freq_unlearn.leaderboard.store import seal
+
+    store = LocalStore(tmp_path)
+    old = seal({**fake_result("GA", "id1", 0.4), "schema": "freq_unlearn.leaderboard_result/1"})
+    (tmp_path / "results" / "GA").mkdir(parents=True)
+    (tmp_path / "results" / "GA" / "id1.json").write_text(json.dumps(old))
+    with pytest.raises(StoreError, match="old format 'freq_unlearn.leaderboard_result/1'.*not migrated") as err:
+        store.results()
+    assert "\n" not in str(err.value)

@@ -15,14 +15,20 @@ from freq_unlearn.leaderboard.submission import (
 )
 
 
+TARGETS = ("forget_low", "forget_medium", "forget_high")
+
+
+def checkpoints(seed: int = 1, prefix: str = "ckpt") -> list[dict]:
+    return [{"path": f"{prefix}_{t}", "seed": seed, "target": t} for t in TARGETS]
+
+
 def metadata(**overrides):
     data = {
-        "schema": "freq_unlearn.submission/1",
+        "schema": "freq_unlearn.submission/2",
         "method": "NPO",
         "base_model": "tiny",
-        "forget_split": "forget_high",
         "hyperparameters": {"beta": 0.1},
-        "checkpoints": [{"path": "ckpt", "seed": 1}],
+        "checkpoints": checkpoints(),
         "compute": {"device": "cuda", "gpu_hours": 0.5},
         "code_url": "https://example.org/code",
     }
@@ -36,25 +42,41 @@ def write(tmp_path: Path, data, name="meta.json") -> Path:
     return path
 
 
+def record_dirs(tmp_path: Path, seeds=(0,), targets=TARGETS, **record) -> list[Path]:
+    dirs = []
+    for target in targets:
+        for seed in seeds:
+            d = tmp_path / f"run_{target}_{seed}"
+            d.mkdir()
+            (d / "run_record.json").write_text(json.dumps(run_record(seed=seed, forget_split=target, **record)))
+            dirs.append(d)
+    return dirs
+
+
 def test_metadata_file_is_validated_and_paths_resolve(tmp_path):
-    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt_forget_low").mkdir()
     sub = load_metadata_file(write(tmp_path, metadata()))
     assert sub.method == "NPO" and sub.seeds == [1]
-    assert sub.checkpoints[0].path == str((tmp_path / "ckpt").resolve())
+    assert sub.runs == [("forget_high", 1), ("forget_low", 1), ("forget_medium", 1)]
+    low = next(c for c in sub.checkpoints if c.target == "forget_low")
+    assert low.path == str((tmp_path / "ckpt_forget_low").resolve())
     # a name that is not a local folder stays as written (a Hub id)
-    sub = load_metadata_file(write(tmp_path, metadata(checkpoints=[{"path": "org/model", "seed": 2}])))
-    assert sub.checkpoints[0].path == "org/model"
+    assert next(c for c in sub.checkpoints if c.target == "forget_high").path == "ckpt_forget_high"
 
 
 @pytest.mark.parametrize(
     "change, expected",
     [
         ({"method": ""}, "field 'method'"),
-        ({"checkpoints": []}, "at least one checkpoint"),
-        ({"checkpoints": [{"path": "a", "seed": "one"}]}, "field 'seed'"),
-        ({"checkpoints": [{"path": "a", "seed": 1}, {"path": "b", "seed": 1}]}, "seeds must differ"),
+        ({"checkpoints": []}, "no checkpoint targets forget_low"),
+        ({"checkpoints": checkpoints()[:2]}, "no checkpoint targets forget_high: a submission is the method run on each"),
+        ({"checkpoints": [{"path": "a", "seed": "one", "target": "forget_low"}]}, "field 'seed'"),
+        ({"checkpoints": [{"path": "a", "seed": 1, "target": "forget_all"}]}, "field 'target': must be one of"),
+        ({"checkpoints": checkpoints() + checkpoints(prefix="other")}, "two checkpoints for target forget_low and seed 1"),
         ({"hyperparameters": [1, 2]}, "field 'hyperparameters': expected dict"),
         ({"schema": "other/1"}, "field 'schema'"),
+        ({"schema": "freq_unlearn.submission/1"}, "one forget split per submission) is no longer accepted"),
+        ({"forget_split": "forget_high"}, "unknown field 'forget_split'"),
         ({"colour": "red"}, "unknown field 'colour'"),
         ({"code_url": "javascript:alert(1)"}, "field 'code_url'"),
         ({"compute": {"gpu_hours": -1}}, "compute.gpu_hours"),
@@ -78,17 +100,17 @@ def test_missing_field_and_bad_json(tmp_path):
         load_metadata_file(tmp_path / "nope.json")
 
 
-def test_run_records_of_several_seeds_become_one_submission(tmp_path):
-    dirs = []
-    for seed in (0, 1):
-        d = tmp_path / f"run{seed}"
-        d.mkdir()
-        (d / "run_record.json").write_text(json.dumps(run_record(seed=seed, device="cuda:0", wall_time_s=1800)))
-        dirs.append(d)
-    sub = load_submission(dirs)
+def test_run_records_of_every_stratum_and_seed_become_one_submission(tmp_path):
+    sub = load_submission(record_dirs(tmp_path, seeds=(0, 1), device="cuda:0", wall_time_s=600))
     assert sub.source == "run_record" and sub.seeds == [0, 1] and sub.method == "ga"
-    assert sub.compute["gpu_hours"] == pytest.approx(1.0)
-    assert sub.forget_split == "forget_high"
+    assert len(sub.runs) == 6 and {t for t, _ in sub.runs} == set(TARGETS)
+    assert sub.compute["gpu_hours"] == pytest.approx(1.0, abs=1e-5)  # 6 runs of 10 minutes on a GPU
+
+
+def test_run_records_missing_a_stratum_are_refused(tmp_path):
+    with pytest.raises(SubmissionError, match="no checkpoint targets forget_medium") as err:
+        load_submission(record_dirs(tmp_path, targets=("forget_low", "forget_high")))
+    assert "\n" not in str(err.value)
 
 
 def test_run_records_must_agree_and_be_finished(tmp_path):
@@ -101,6 +123,9 @@ def test_run_records_must_agree_and_be_finished(tmp_path):
     (b / "run_record.json").write_text(json.dumps(run_record(seed=1, status="failed")))
     with pytest.raises(SubmissionError, match="only finished runs"):
         from_run_records([b])
+    (b / "run_record.json").write_text(json.dumps(run_record(seed=1, forget_split="retain")))
+    with pytest.raises(SubmissionError, match="field 'forget_split': must be one of forget_low"):
+        from_run_records([b])
     with pytest.raises(SubmissionError, match="checkpoint folder not found"):
         from_run_records([tmp_path / "missing"])
     with pytest.raises(SubmissionError, match="run_record.json: file not found"):
@@ -108,11 +133,10 @@ def test_run_records_must_agree_and_be_finished(tmp_path):
 
 
 def test_submission_id_ignores_paths_but_not_hyperparameters(tmp_path):
-    (tmp_path / "ckpt").mkdir()
     one = load_metadata_file(write(tmp_path, metadata(), "a.json"))
-    two = load_metadata_file(write(tmp_path, metadata(checkpoints=[{"path": "elsewhere/x", "seed": 1}]), "b.json"))
+    two = load_metadata_file(write(tmp_path, metadata(checkpoints=checkpoints(prefix="elsewhere/x")), "b.json"))
     three = load_metadata_file(write(tmp_path, metadata(hyperparameters={"beta": 0.2}), "c.json"))
-    hashes = {1: "abc"}
+    hashes = {(t, 1): f"hash-{t}" for t in TARGETS}
     assert submission_id(one.identity(hashes)) == submission_id(two.identity(hashes))
     assert submission_id(one.identity(hashes)) != submission_id(three.identity(hashes))
-    assert submission_id(one.identity(hashes)) != submission_id(one.identity({1: "abd"}))
+    assert submission_id(one.identity(hashes)) != submission_id(one.identity({**hashes, ("forget_low", 1): "other"}))

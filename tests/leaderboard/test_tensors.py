@@ -8,7 +8,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from lb_helpers import make_benchmark, make_checkpoint, run_record
+from lb_helpers import make_benchmark, make_checkpoint, make_runs
 from safetensors.torch import load_file, save_file
 
 from freq_unlearn.leaderboard.checkpoint import CheckpointError
@@ -26,10 +26,12 @@ def registered(tmp_path: Path):
 
 
 def submission_with(tmp_path: Path, base: Path, edit) -> object:
-    ckpt = make_checkpoint(tmp_path / "ckpt", seed=3, run_record=run_record(base_model=str(base)))
+    """A whole submission whose forget_high run's weights are edited."""
+    runs = make_runs(tmp_path / "runs", base_model=str(base))
+    ckpt = runs[-1]
     weights = load_file(str(ckpt / "model.safetensors"))
     save_file(edit(weights), str(ckpt / "model.safetensors"), metadata={"format": "pt"})
-    return from_run_records([ckpt])
+    return from_run_records(runs)
 
 
 def refused(store: LocalStore, submission, pattern: str) -> None:
@@ -58,7 +60,7 @@ def test_bad_shape_is_refused(registered, tmp_path: Path) -> None:
 def test_unknown_dtype_is_refused(registered, tmp_path: Path) -> None:
     store, base = registered
     sub = submission_with(tmp_path, base, lambda w: w)
-    path = Path(sub.checkpoints[0].path) / "model.safetensors"
+    path = Path(sub.checkpoints[-1].path) / "model.safetensors"
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
@@ -75,4 +77,4 @@ def test_half_precision_copy_is_accepted_by_the_check(registered, tmp_path: Path
 
     _, base = registered
     sub = submission_with(tmp_path, base, lambda w: {k: v.half() for k, v in w.items()})
-    check_tensors(check_folder(Path(sub.checkpoints[0].path)).folder, tensor_specs(base), "base")
+    check_tensors(check_folder(Path(sub.checkpoints[-1].path)).folder, tensor_specs(base), "base")
