@@ -2,8 +2,10 @@
 
 Importing this package stays light (no torch, datasets or lm_eval): the lm-eval start-up hook
 and ``freq-unlearn tasks-path`` use it. The task YAMLs live in ``default/`` (registered with
-lm-eval on install) and ``paper/`` (the paper's Hub datasets, opt-in); ``metrics`` holds the
-suite's metric definitions as plain functions.
+lm-eval on install) and ``paper/`` (the paper's Hub datasets, opt-in). The public API:
+``evaluation`` (evaluate a model -> per-item records), ``scores`` (per-item metrics), ``pairing``
+(before/after outcomes, the untargeted control), ``statistics`` (intervals, slopes, Holm) and
+``summary`` (the report over paired records).
 """
 
 from __future__ import annotations
