@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -89,13 +90,18 @@ def build_packaged(out: Path, work: Path, cap: int = ITEMS_PER_SPLIT, progress: 
     world = load_world(world_dir)
     counts = count_facts([str(p) for p in world.corpus_files], world.facts_path, work / "counts.parquet",
                          backend="scan", progress=progress)
-    build_benchmark(world.facts_path, counts, work / "benchmark")
+    build_benchmark(world.facts_path, counts, work / "benchmark", world_hash=world.content_hash)
     full = {split: pq.read_table(work / "benchmark" / "data" / f"{split}.parquet") for split in schema.BENCHMARK_SPLITS}
     chosen = select_items(full, cap)
 
     tmp = Path(tempfile.mkdtemp(prefix=".synthetic-", dir=out.parent if out.parent.exists() else None))
     tmp.chmod(0o755)  # mkdtemp makes it private; the packaged folder is ordinary data
     (tmp / "data").mkdir()
+    # world_hash: lm-eval warns when a model of another world is scored on this benchmark
+    info = {"name": "freq-unlearn packaged synthetic benchmark", "world_hash": world.content_hash,
+            "world_seed": config.seed, "items_per_split_cap": cap,
+            "sizes": {split: table.num_rows for split, table in chosen.items()}}
+    (tmp / "benchmark_info.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     entries, rows = [], []
     for split, table in chosen.items():
         pq.write_table(table, tmp / "data" / f"{split}.parquet", compression="zstd")
