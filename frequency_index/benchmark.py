@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,11 +45,11 @@ from freq_unlearn.core import schema
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.fsutil import prepare_output_dir
 
+from .card import DATA_DIR, dataset_card
 from .distractors import fill_distractors
 from .facts import load_facts
 
 STRATA_METHODS = ("terciles", "quantiles", "thresholds", "log-bins")
-DATA_DIR = "data"
 EXTRA_COLUMNS = (
     "object",
     "group",
@@ -270,6 +269,42 @@ def _with_counts(facts_df: pd.DataFrame, counts: str | Path | pd.DataFrame) -> t
     return merged, provenance
 
 
+def _stratified_forget(forget: pd.DataFrame, strata: str, cuts, balance: bool, allow_empty: bool,
+                       seed: int) -> tuple[pd.DataFrame, tuple[float, float]]:
+    """The forget candidates with their stratum (balanced if asked), and the cut points."""
+    forget = forget.copy()
+    if forget.empty:
+        raise BenchmarkError("no forget candidates among the facts")
+    q1, q2 = cut_points(forget["count"].to_numpy(), strata, cuts)
+    forget["stratum"] = assign_strata(forget["count"].to_numpy(), q1, q2)
+    if balance:
+        forget = balance_strata(forget, seed)
+    empty = [s for s in schema.STRATA if not (forget["stratum"] == s).any()]
+    if empty and not allow_empty:
+        distinct = sorted(set(forget["count"].tolist()))
+        raise BenchmarkError(
+            f"stratum forget_{empty[0]} would be empty (strata={strata}, cut points {q1:g} / {q2:g}, "
+            f"{len(distinct)} distinct forget counts: {distinct[:6]}{'...' if len(distinct) > 6 else ''}); "
+            "use other --strata/--cuts or --allow-empty"
+        )
+    return forget, (q1, q2)
+
+
+def _write_folder(out: Path, tables: dict, info: dict, overwrite: bool) -> None:
+    """data/<split>.parquet, the dataset card and benchmark_info.json, swapped in at once."""
+    import pyarrow.parquet as pq
+
+    with prepare_output_dir(out, overwrite=overwrite) as tmp:
+        (tmp / DATA_DIR).mkdir()
+        digest = hashlib.sha256()
+        for split, table in tables.items():
+            pq.write_table(table, tmp / DATA_DIR / f"{split}.parquet")
+            digest.update((tmp / DATA_DIR / f"{split}.parquet").read_bytes())
+        info["data_sha256"] = digest.hexdigest()
+        (tmp / "README.md").write_text(dataset_card(info), encoding="utf-8")
+        (tmp / "benchmark_info.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def build_benchmark(
     facts: str | Path | pd.DataFrame,
     counts: str | Path | pd.DataFrame,
@@ -296,29 +331,12 @@ def build_benchmark(
     it with a model's ``pretrain_record.json``.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
     from datasets import Dataset, DatasetDict
 
     facts_df, has_groups, generated = _facts_table(facts, seed)
     merged, provenance = _with_counts(facts_df, counts)
     role = _split_roles(merged, has_groups, retain_ids, utility_ids, retain_fraction, utility_fraction, seed)
-    forget = merged[role == "forget"].copy()
-    if forget.empty:
-        raise BenchmarkError("no forget candidates among the facts")
-    q1, q2 = cut_points(forget["count"].to_numpy(), strata, cuts)
-    forget["stratum"] = assign_strata(forget["count"].to_numpy(), q1, q2)
-    if balance:
-        forget = balance_strata(forget, seed)
-    sizes = {s: int((forget["stratum"] == s).sum()) for s in schema.STRATA}
-    empty = [s for s in schema.STRATA if sizes[s] == 0]
-    if empty and not allow_empty:
-        distinct = sorted(set(forget["count"].tolist()))
-        raise BenchmarkError(
-            f"stratum forget_{empty[0]} would be empty (strata={strata}, cut points {q1:g} / {q2:g}, "
-            f"{len(distinct)} distinct forget counts: {distinct[:6]}{'...' if len(distinct) > 6 else ''}); "
-            "use other --strata/--cuts or --allow-empty"
-        )
-
+    forget, (q1, q2) = _stratified_forget(merged[role == "forget"], strata, cuts, balance, allow_empty, seed)
     frames: dict[str, pd.DataFrame] = {}
     for s in schema.STRATA:
         rows = forget[forget["stratum"] == s]
@@ -342,98 +360,8 @@ def build_benchmark(
     }
     if world_hash is not None:
         info["world_hash"] = world_hash
-    out = Path(out)
-    with prepare_output_dir(out, overwrite=overwrite) as tmp:
-        (tmp / DATA_DIR).mkdir()
-        digest = hashlib.sha256()
-        for split, table in tables.items():
-            pq.write_table(table, tmp / DATA_DIR / f"{split}.parquet")
-            digest.update((tmp / DATA_DIR / f"{split}.parquet").read_bytes())
-        info["data_sha256"] = digest.hexdigest()
-        (tmp / "README.md").write_text(dataset_card(info), encoding="utf-8")
-        (tmp / "benchmark_info.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _write_folder(Path(out), tables, info, overwrite)
     return DatasetDict({split: Dataset(tables[split]) for split in schema.BENCHMARK_SPLITS})
-
-
-def dataset_card(info: dict[str, Any]) -> str:
-    prov = info["counts_provenance"] or {}
-    paths = [str(p) for p in prov.get("corpus", [])]
-    corpus = ", ".join(paths[:3]) + (f", ... ({len(paths)} paths)" if len(paths) > 3 else "")
-    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
-    for split in schema.BENCHMARK_SPLITS:
-        lines += [f"  - split: {split}", f"    path: {DATA_DIR}/{split}.parquet"]
-    # `datasets` caches a local folder with a `configs:` block under a key made of the card's
-    # YAML alone (data paths are relative, file contents ignored): without the content hash
-    # here, two benchmark folders -- or one folder rebuilt -- would load each other's cached rows.
-    if info.get("data_sha256"):
-        lines += ["dataset_info:", "  config_name: default",
-                  f"  description: 'freq-unlearn benchmark, data sha256 {info['data_sha256']}'"]
-    lines += [
-        "license: apache-2.0",
-        "task_categories:",
-        "- question-answering",
-        "language:",
-        "- en",
-        "tags:",
-        "- unlearning",
-        "- frequency",
-        f"pretty_name: {info['name']}",
-        "---",
-        "",
-        f"# {info['name']}",
-        "",
-        "A frequency-stratified unlearning benchmark built by `freq-unlearn build`, after Krishnan,",
-        "Reddy & Mosbach, *Not All Data Are Unlearned Equally* (arXiv 2504.05058). Every forget item",
-        "carries the number of pre-training documents in which its subject and object co-occur.",
-        "",
-        "## Counts",
-        "",
-        f"- corpus: {corpus or 'n/a'}"
-        f" ({prov.get('corpus_files', 'n/a')} files, {prov.get('documents', 'n/a')} documents)",
-        f"- backend: {prov.get('backend', 'n/a')} (mode {prov.get('mode', 'n/a')}), casing {prov.get('casing', 'n/a')},"
-        f" word boundaries {prov.get('word_boundaries', 'n/a')}, window {prov.get('window')}",
-        f"- approximate: {prov.get('approximate', 'n/a')}; skipped corpus lines: {prov.get('skipped_lines', 0)}",
-        "",
-        "## Strata",
-        "",
-        f"- method: {info['strata']}, cut points {info['cut_points'][0]:g} / {info['cut_points'][1]:g}"
-        " (low: count <= first; high: count >= second; medium: strictly between)",
-        f"- balanced on relation and answer length: {info['balance']} (seed {info['seed']})",
-        f"- facts given generated same-relation distractors: {info.get('generated_distractors', 0)}",
-        "",
-        "## Splits",
-        "",
-        "| split | rows |",
-        "| --- | ---: |",
-    ]
-    lines += [f"| {split} | {n} |" for split, n in info["sizes"].items()]
-    lines += [
-        "",
-        "`*_paraphrased` splits hold the same facts with the first paraphrase as `question`",
-        "(the original in `original_question`). `retain` facts may be kept; `utility` facts are never unlearned.",
-        "",
-        "## Use",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        'ds = load_dataset("<this folder or hub id>")',
-        'ds["forget_high"][0]',
-        "```",
-        "",
-        "## Citation",
-        "",
-        "```bibtex",
-        "@inproceedings{krishnan2025notall,",
-        "  title={Not All Data Are Unlearned Equally},",
-        "  author={Krishnan, Aravind and Reddy, Siva and Mosbach, Marius},",
-        "  booktitle={Conference on Language Modeling (COLM)},",
-        "  year={2025},",
-        "  eprint={2504.05058},",
-        "}",
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def push_benchmark(folder: str | Path, repo_id: str, private: bool = False, token: str | None = None) -> str:

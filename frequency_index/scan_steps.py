@@ -213,7 +213,7 @@ class MergeCounts(PipelineStep):
         count, subj, obj = index.fact_totals(total["entity_counts"], total["pair_counts"])
         window = None
         if self.provenance.get("window") is not None:
-            window = [int(sum(total["window_counts"][p] for p in ids)) for ids in index.fact_pairs]
+            window = index.per_fact(total["window_counts"])
         rejected, examples = read_rejects(self.work_folder)
         provenance = {
             **self.provenance,

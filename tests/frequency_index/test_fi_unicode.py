@@ -69,6 +69,15 @@ def test_local_index_agrees_with_scan(corpus, tmp_path):
                     match=MatchOptions(normalization="nfc"), progress=False)
 
 
+def test_every_unicode_space_is_folded():
+    from freq_unlearn.frequency_index.matching import WHITESPACE
+
+    spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()} - {" "}
+    assert set(WHITESPACE) == spaces
+    for space in spaces:
+        assert normalize_text(f"a{space}b", "nfc") == "a b"
+
+
 def test_normalize_text_rule():
     assert normalize_text("a\u00a0 b\tc\n", "nfkc") == "a b c"
     assert normalize_text("ﬁne", "nfkc") == "fine" and normalize_text("ﬁne", "nfc") == "ﬁne"

@@ -132,13 +132,13 @@ def test_duplicate_is_recognised(board, capsys):
     assert snapshot(board["store"]) == before
 
 
-def variant(board, folder: Path, method: str = "ga", edit_high=None, **record_changes) -> list[str]:
+def variant(board, folder: Path, source: str = "ga", edit_high=None, **record_changes) -> list[str]:
     """Copies of a method's three runs (weights, configs, run records), with changed run records and
     the forget_high copy edited by ``edit_high``."""
     out = []
-    for source in board["checkpoints"][method][:: len(RUNS[method])]:  # the first seed of each stratum
-        target = folder / source.name
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint-*"))
+    for run in board["checkpoints"][source][:: len(RUNS[source])]:  # the first seed of each stratum
+        target = folder / run.name
+        shutil.copytree(run, target, ignore=shutil.ignore_patterns("checkpoint-*"))
         record = json.loads((target / "run_record.json").read_text())
         (target / "run_record.json").write_text(json.dumps({**record, **record_changes}))
         if edit_high is not None and record["forget_split"] == "forget_high":
@@ -165,7 +165,7 @@ def test_bad_inputs_one_line_each_and_store_unchanged(board, capsys, tmp_path, m
     missing = tmp_path / "no_such_checkpoint"
     foreign = variant(board, tmp_path / "foreign", edit_high=_foreign_weights, method="foreign", seed=7)
     pickled = variant(board, tmp_path / "pickled", edit_high=lambda f: (f / "model.safetensors").rename(f / "pytorch_model.bin"))
-    other_base = variant(board, tmp_path / "other_base", method="graddiff", base_model="gpt2", seed=9)
+    other_base = variant(board, tmp_path / "other_base", source="graddiff", base_model="gpt2", seed=9)
     hub_meta = tmp_path / "hub.json"
     hub_meta.write_text(json.dumps({
         "schema": "freq_unlearn.submission/2", "method": "hub", "base_model": str(board["model"]),
