@@ -122,10 +122,11 @@ class Demo:
 
     def make_benchmark(self, model: ModelSpec) -> None:
         from freq_unlearn.frequency_index import build_benchmark
+        from freq_unlearn.world import load_world
 
         build_benchmark(self.world_dir(model) / "facts.parquet", self.model_root(model) / "counts" / "counts.parquet",
                         self.benchmark_dir(model), name=f"freq-unlearn demo, world {model.id}", overwrite=True,
-                        seed=model.world_seed)
+                        seed=model.world_seed, world_hash=load_world(self.world_dir(model)).content_hash)
 
     def make_model(self, model: ModelSpec) -> None:
         from freq_unlearn.pretrain import PretrainConfig, pretrain
