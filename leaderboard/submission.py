@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from freq_unlearn.core.run_record import RUN_RECORD_FAILED_STATUSES, RUN_RECORD_FILE, RUN_RECORD_SCHEMA
+
 SUBMISSION_SCHEMA = "freq_unlearn.submission/1"
-RUN_RECORD_SCHEMA = "freq_unlearn.run_record/1"
-RUN_RECORD_FILE = "run_record.json"
 
 MAX_METHOD_CHARS = 120
 MAX_METADATA_BYTES = 1_000_000
@@ -201,7 +201,6 @@ def load_metadata_file(path: Path) -> Submission:
 
 # The run record fields the leaderboard relies on (the rest is kept but not required).
 RUN_RECORD_REQUIRED = ("schema", "method", "base_model", "forget_split", "hyperparameters", "seed")
-RUN_RECORD_FAILED_STATUSES = {"failed", "error", "crashed", "running"}
 
 
 def read_run_record(checkpoint_dir: Path) -> dict[str, Any]:
