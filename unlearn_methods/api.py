@@ -14,6 +14,8 @@ import enum
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +116,36 @@ def unlearn(
     written to ``out/run_record.json``; its status is "completed", "stopped" or "failed"
     (`freq_unlearn.core.run_record`).
     """
+    with _library_bars(progress):
+        return _unlearn(model, benchmark, forget, method, Path(out), retain, lora, push_to_hub, resume, progress,
+                        inrun_records, overrides)  # fmt: skip
+
+
+@contextmanager
+def _library_bars(on: bool) -> Iterator[None]:
+    """With `on` False, transformers' and datasets' own bars (loading, saving) are off for the call."""
+    if on:
+        yield
+        return
+    from datasets import utils as ds_logging  # its progress-bar switches live here
+    from transformers.utils import logging as tf_logging
+
+    tf_was, ds_was = tf_logging.is_progress_bar_enabled(), not ds_logging.are_progress_bars_disabled()
+    tf_logging.disable_progress_bar()
+    ds_logging.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if tf_was:
+            tf_logging.enable_progress_bar()
+        if ds_was:
+            ds_logging.enable_progress_bars()
+
+
+def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, retain: str | None, lora: bool,
+             push_to_hub: str | None, resume: bool, progress: bool, inrun_records: bool,
+             overrides: dict[str, Any]) -> RunRecord:  # fmt: skip
     spec = get_method(method)
-    out = Path(out)
     forget_split = forget_split_name(forget)
     splits = load_benchmark_splits(benchmark, [forget_split] + ([retain] if retain else []))
     forget_ds, retain_ds = splits[forget_split], splits.get(retain) if retain else None
