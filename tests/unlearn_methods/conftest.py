@@ -171,3 +171,15 @@ def gpt2_of_depth(qa_facts):
     """n_layer -> (untrained tiny GPT-2 with that many blocks, its tokenizer)."""
     tok = make_tokenizer(qa_lines(qa_facts) * 2)
     return lambda n_layer: (make_model(tok, n_layer=n_layer).eval(), tok)
+
+
+def with_bio_prefix(facts: list[dict]) -> list[dict]:
+    """The facts with a biography-sentence prefix per fact (the answer follows after a space)."""
+    stem = {"birth_city": "{name} was born in", "employer": "{name} worked for"}
+    return [dict(f, bio_prefix=stem[f["relation"]].format(name=f["subject"])) for f in facts]
+
+
+@pytest.fixture(scope="session")
+def bio_benchmark(tmp_path_factory, qa_facts) -> Path:
+    """`qa_benchmark` plus the column bio_prefix in every split."""
+    return write_benchmark(tmp_path_factory.mktemp("bio_benchmark"), with_bio_prefix(qa_facts))
