@@ -23,12 +23,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from freq_unlearn.core.run_record import RUN_RECORD_FAILED_STATUSES, RUN_RECORD_FILE, RUN_RECORD_SCHEMA
+from freq_unlearn.core.schema import FORGET_SPLITS
+
 SUBMISSION_SCHEMA = "freq_unlearn.submission/2"
 # /1 was one forget split per submission; its results are not comparable with the protocol's
 OLD_SUBMISSION_SCHEMAS = ("freq_unlearn.submission/1",)
-FORGET_TARGETS = ("forget_low", "forget_medium", "forget_high")  # core.schema.FORGET_SPLITS, each targeted
-RUN_RECORD_SCHEMA = "freq_unlearn.run_record/1"
-RUN_RECORD_FILE = "run_record.json"
+FORGET_TARGETS = FORGET_SPLITS  # each targeted by one run (or more: seeds)
 
 MAX_METHOD_CHARS = 120
 MAX_SHORT_TEXT = 200  # base_model, submitter, revision, a run record's forget_split
@@ -282,7 +283,6 @@ def load_metadata_file(path: Path) -> Submission:
 
 # The run record fields the leaderboard relies on (the rest is kept but not required).
 RUN_RECORD_REQUIRED = ("schema", "method", "base_model", "forget_split", "hyperparameters", "seed")
-RUN_RECORD_FAILED_STATUSES = {"failed", "error", "crashed", "running"}
 
 
 def read_run_record(checkpoint_dir: Path) -> dict[str, Any]:

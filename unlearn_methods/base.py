@@ -26,7 +26,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from freq_unlearn.core.fsutil import atomic_write_text
 
-from .data import PairedCollator, PairedQADataset, QAEvalSet
+from .data import FORGET_FORMATS, PairedCollator, PairedQADataset, QAEvalSet
 from .evaluation import qa_metrics
 from .logprobs import mean_token_nll, sequence_logprobs
 
@@ -53,6 +53,9 @@ class UnlearnConfig(TrainingArguments):
             (0: only before and after training).
         metrics_max_items (`int`, defaults to `64`): items per split for those metrics (0: none).
         metrics_max_new_tokens (`int`, defaults to `16`): greedy tokens for exact-contains.
+        forget_format (`str`, defaults to `"qa"`): the forget data: "qa" (question -> answer),
+            "bio" (the biography sentence: benchmark column ``bio_prefix`` -> answer) or "both".
+            The loss is on the answer tokens in every format. Refusal methods (IDK, IdkDPO) take "qa" only.
         lora (`bool`, defaults to `False`): train LoRA adapters (PEFT), merged into the saved checkpoint.
         lora_r / lora_alpha / lora_dropout / lora_target_modules: the LoRA settings.
     CPU-friendly defaults differ from TrainingArguments: learning_rate 1e-5 (the paper's),
@@ -61,6 +64,8 @@ class UnlearnConfig(TrainingArguments):
     """
 
     _VALID_DICT_FIELDS: ClassVar[list[str]] = list(getattr(TrainingArguments, "_VALID_DICT_FIELDS", []))
+    # Methods that train toward a refusal: a refusal has no biography form, so QA forget data only.
+    _refusal_target: ClassVar[bool] = False
 
     # Each method's config fixes this to its registry name (registry.py), with choices=[name].
     method: str = field(default="", metadata={"help": "Unlearning method (set by each method's config)."})
@@ -78,6 +83,10 @@ class UnlearnConfig(TrainingArguments):
     )
     metrics_max_items: int = field(default=64, metadata={"help": "Items per split for in-run metrics (0: none)."})
     metrics_max_new_tokens: int = field(default=16, metadata={"help": "Greedy tokens generated for exact-contains."})
+    forget_format: str = field(
+        default="qa",
+        metadata={"help": "Forget data: qa pairs, bio sentences (bio_prefix + answer), or both.", "choices": list(FORGET_FORMATS)},
+    )
     lora: bool = field(default=False, metadata={"help": "Train LoRA adapters (merged into the saved checkpoint)."})
     lora_r: int = field(default=8, metadata={"help": "LoRA rank."})
     lora_alpha: int = field(default=16, metadata={"help": "LoRA alpha."})
@@ -104,6 +113,15 @@ class UnlearnConfig(TrainingArguments):
         choices = type(self).__dataclass_fields__["method"].metadata.get("choices")
         if choices and self.method not in choices:
             raise ValueError(f"method must be one of {', '.join(choices)}; got {self.method!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate >= 0):
+            raise ValueError(f"learning_rate must be a finite number >= 0, got {self.learning_rate}")
+        if self.forget_format not in FORGET_FORMATS:
+            raise ValueError(f"forget_format must be one of {', '.join(FORGET_FORMATS)}; got {self.forget_format!r}")
+        if self._refusal_target and self.forget_format != "qa":
+            raise ValueError(
+                f"forget_format {self.forget_format!r} is not available: {self.method} trains toward a refusal, "
+                "which has no biography form (use forget_format 'qa')"
+            )
         if self.forget_weight < 0 or self.retain_weight < 0:
             raise ValueError("forget_weight and retain_weight must be >= 0")
         if self.max_length < 8:
@@ -149,6 +167,19 @@ class LossTerms:
         return means
 
 
+def loss_problem(terms: dict[str, float], threshold: float) -> str | None:
+    """What is wrong with a step's loss terms: a non-finite loss, or |forget loss| past `threshold`."""
+    for name in ("loss", "forget_loss"):
+        value = terms.get(name)
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            return f"{name} is {value}"
+        if name == "forget_loss" and abs(value) > threshold:
+            return f"forget loss {value:.4g} diverged past {threshold:g}"
+    return None
+
+
 class UnlearnGuard(TrainerCallback):
     """Stops a run before the optimizer applies a non-finite or diverging loss.
 
@@ -163,16 +194,9 @@ class UnlearnGuard(TrainerCallback):
         self._reason: str | None = None
 
     def check(self, step: int) -> None:
-        for name in ("loss", "forget_loss"):
-            value = self.terms.last.get(name)
-            if value is None:
-                continue
-            if not math.isfinite(value):
-                self._reason = self._reason or f"{name} is {value} at step {step + 1}"
-            elif name == "forget_loss" and abs(value) > self.threshold:
-                self._reason = self._reason or (
-                    f"forget loss {value:.4g} diverged past {self.threshold:g} at step {step + 1}"
-                )
+        problem = loss_problem(self.terms.last, self.threshold)
+        if problem and not self._reason:
+            self._reason = f"{problem} at step {step + 1}"
 
     def on_substep_end(self, args, state, control, **kwargs):  # micro-batches of gradient accumulation
         self.check(state.global_step)
@@ -199,6 +223,28 @@ class PeriodicMetrics(TrainerCallback):
             control.should_evaluate = True
 
 
+class InrunRecords(TrainerCallback):
+    """Per-item records of the model being trained, every `every` steps and at the last step.
+
+    `write(step)` does the evaluation and the file (see ``inrun.py``); `written` keeps the steps
+    done, so that the caller can add the final step of a run the guard stopped.
+    """
+
+    def __init__(self, write: Any, every: int) -> None:
+        self.write = write
+        self.every = every
+        self.written: set[int] = set()
+
+    def record(self, step: int) -> None:
+        if step not in self.written:
+            self.write(step)
+            self.written.add(step)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.is_world_process_zero and (state.global_step % self.every == 0 or state.global_step == state.max_steps):
+            self.record(state.global_step)
+
+
 class UnlearnMixin:
     """Shared behaviour for unlearning trainers (plain Trainer or a TRL trainer)."""
 
@@ -212,6 +258,34 @@ class UnlearnMixin:
         self.add_callback(UnlearnGuard(self.loss_terms, self.args.divergence_threshold))
         if qa_eval is not None and self.args.metrics_steps and self.args.metrics_max_items:
             self.add_callback(PeriodicMetrics(self.args.metrics_steps))
+
+    def quiet(self) -> None:
+        """No progress bar and no loss dicts printed (the Trainer prints them with PrinterCallback
+        when its bar is off); logging, warnings included, is untouched."""
+        from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+        self.args.disable_tqdm = True
+        self.remove_callback(PrinterCallback)
+        self.remove_callback(ProgressCallback)
+
+    def nonfinite_weights(self) -> str | None:
+        """The first parameter holding a NaN/inf, or None."""
+        model = self.accelerator.unwrap_model(self.model)
+        return next((n for n, p in model.named_parameters() if not torch.isfinite(p).all()), None)
+
+    def final_loss_problem(self) -> str | None:
+        """The guard's rule applied after the last update (the guard sees each step's loss before
+        that step's update, so the last update is checked here, on one training batch)."""
+        model = self.accelerator.unwrap_model(self.model)
+        batch = self._prepare_inputs(next(iter(self.get_train_dataloader())))
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                self.compute_loss(self.model, batch)
+        finally:
+            model.train(was_training)
+        return loss_problem(self.loss_terms.last, self.args.divergence_threshold)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs:
@@ -291,7 +365,9 @@ class UnlearnTrainer(UnlearnMixin, Trainer):
 
         answers = [REFUSAL] * len(forget) if cls.forget_target == "refusal" else None
         use_retain = retain if args.retain_weight > 0 else None
-        return PairedQADataset(tokenizer, forget, use_retain, args.max_length, args.seed, args.mask_retain_question, answers)
+        return PairedQADataset(
+            tokenizer, forget, use_retain, args.max_length, args.seed, args.mask_retain_question, answers, args.forget_format
+        )
 
     # ---- pieces for compute_loss -------------------------------------------------------------
     @staticmethod
@@ -314,8 +390,15 @@ class UnlearnTrainer(UnlearnMixin, Trainer):
                 yield self.ref_model
             else:  # LoRA: the base model is the adapters-disabled model
                 model = self.accelerator.unwrap_model(self.model)
-                with model.disable_adapter():
-                    yield model
+                # Leaving disable_adapter() sets requires_grad=True on every adapter, which would
+                # undo a method's freezing (RMU trains only some blocks' adapters): restore it.
+                frozen = [p for p in model.parameters() if not p.requires_grad]
+                try:
+                    with model.disable_adapter():
+                        yield model
+                finally:
+                    for p in frozen:
+                        p.requires_grad_(False)
 
     def combine(self, forget_loss: torch.Tensor, retain_loss: torch.Tensor | None) -> torch.Tensor:
         """forget_weight * forget + retain_weight * retain, recorded for logs and the guard."""
@@ -334,4 +417,4 @@ def _is_peft(model: Any) -> bool:
     return isinstance(model, PeftModel)
 
 
-__all__ = ["LossTerms", "UnlearnConfig", "UnlearnGuard", "UnlearnMixin", "UnlearnStopped", "UnlearnTrainer"]
+__all__ = ["InrunRecords", "LossTerms", "UnlearnConfig", "UnlearnGuard", "UnlearnMixin", "UnlearnStopped", "UnlearnTrainer", "loss_problem"]

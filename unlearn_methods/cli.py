@@ -1,7 +1,7 @@
 """`freq-unlearn unlearn`: run one unlearning method on one forget split.
 
     freq-unlearn unlearn --model M --benchmark B --forget high --method simnpo --out DIR \\
-        [--retain retain] [--lora] [--push-to-hub ID] [--resume] [--max-steps N] \\
+        [--retain retain] [--lora] [--push-to-hub ID] [--resume] [--max-steps N] [--forget-format qa|bio|both] \\
         [-- --beta 2.5 --warmup_steps 0 ...]
 
 Common settings have flags here. Any other field of the method's config (which is a
@@ -22,6 +22,7 @@ _FIELD_FLAGS = {
     "epochs": "num_train_epochs",
     "batch_size": "per_device_train_batch_size",
     "seed": "seed",
+    "forget_format": "forget_format",
 }
 
 
@@ -49,6 +50,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--epochs", type=float, help="passes over the forget split (default 5)")
     p.add_argument("--batch-size", type=int, help="forget examples per device and step (default 8)")
     p.add_argument("--seed", type=int, help="random seed (default 42)")
+    p.add_argument("--forget-format", choices=("qa", "bio", "both"),
+                   help="forget data: QA pairs (default), biography sentences (benchmark column bio_prefix), or both")  # fmt: skip
     p.add_argument("--list-settings", action="store_true", help="print every setting of --method and exit")
     p.add_argument("settings", nargs="*", metavar="-- SETTINGS", help="more config fields after `--`")
     p.set_defaults(func=run)

@@ -51,38 +51,72 @@ def load_benchmark_splits(benchmark: str, splits: Sequence[str]) -> dict[str, An
         )
     out = {}
     for s in splits:
-        for col in ("question", "answer"):
-            if col not in dd[s].column_names:
-                raise UnlearnInputError(f"benchmark {benchmark!r} split {s!r} has no column {col!r}")
+        require_columns(benchmark, s, dd[s], ("question", "answer"))
         out[s] = dd[s]
     return out
+
+
+def require_columns(benchmark: str, split: str, ds: Any, columns: Sequence[str], why: str = "") -> None:
+    """One line naming the benchmark, split and first missing column."""
+    for col in columns:
+        if col not in ds.column_names:
+            raise UnlearnInputError(f"benchmark {benchmark!r} split {split!r} has no column {col!r}{why}")
+
+
+# Forget data formats: the QA pair, the biography sentence (bio_prefix + " " + answer), or both.
+FORGET_FORMATS = ("qa", "bio", "both")
+
+
+def forget_columns(forget_format: str) -> tuple[str, ...]:
+    """Benchmark columns a forget data format needs."""
+    return {"qa": ("question", "answer"), "bio": ("bio_prefix", "answer"), "both": ("question", "bio_prefix", "answer")}[forget_format]
+
+
+def completion_pairs(forget: Any, forget_format: str, answers: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(prompt, answer) pairs of the forget data: the QA prompt, the biography prefix, or both
+    (all QA pairs first, then all biography sentences). `answers` replaces the gold answers."""
+    golds = list(answers) if answers is not None else list(forget["answer"])
+    pairs: list[tuple[str, str]] = []
+    if forget_format in ("qa", "both"):
+        pairs += [(QA_PROMPT.format(question=q), a) for q, a in zip(forget["question"], golds)]
+    if forget_format in ("bio", "both"):
+        pairs += list(zip(forget["bio_prefix"], golds))
+    return pairs
 
 
 def encode_qa(
     tokenizer: Any, question: str, answer: str, max_length: int, mask_question: bool = True
 ) -> dict[str, list[int]]:
-    """Token ids of prompt+answer, and labels that are -100 outside the answer when `mask_question`."""
-    prompt = QA_PROMPT.format(question=question)
+    """Token ids of the QA prompt + answer, and labels that are -100 outside the answer when `mask_question`."""
+    return encode_completion(tokenizer, QA_PROMPT.format(question=question), answer, max_length, mask_question)
+
+
+def encode_completion(
+    tokenizer: Any, prompt: str, answer: str, max_length: int, mask_prompt: bool = True
+) -> dict[str, list[int]]:
+    """Token ids of prompt + " " + answer, and labels that are -100 outside the answer when `mask_prompt`."""
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     full_ids = tokenizer(prompt + " " + answer, add_special_tokens=False)["input_ids"]
     n_prompt = len(prompt_ids)
     if full_ids[:n_prompt] != prompt_ids:  # BPE merged across the boundary: fall back to separate encoding
         full_ids = prompt_ids + tokenizer(" " + answer, add_special_tokens=False)["input_ids"]
     if len(full_ids) <= n_prompt:
-        raise UnlearnInputError(f"answer {answer!r} tokenizes to nothing after its question")
+        raise UnlearnInputError(f"answer {answer!r} tokenizes to nothing after its prompt {prompt!r}")
     # Keep the end (the answer) when too long: truncate the question from the left.
     cut = max(0, len(full_ids) - max_length)
     ids = full_ids[cut:]
     n_prompt = max(0, n_prompt - cut)
-    labels = [IGNORE_INDEX] * n_prompt + ids[n_prompt:] if mask_question else list(ids)
+    labels = [IGNORE_INDEX] * n_prompt + ids[n_prompt:] if mask_prompt else list(ids)
     return {"input_ids": ids, "labels": labels}
 
 
 class PairedQADataset(torch.utils.data.Dataset):
     """Item i: {"forget": forget example i, "retain": the retain example paired with it}.
 
-    `forget_answers` replaces the forget answers (IDK trains toward a refusal); `retain=None`
-    gives forget-only items.
+    `forget_format` chooses the forget examples (`completion_pairs`): QA pairs, biography
+    sentences, or both; the loss is on the answer tokens in every case. `forget_answers` replaces
+    the forget answers (IDK trains toward a refusal); `retain=None` gives forget-only items.
+    Retain examples are always QA pairs.
     """
 
     def __init__(
@@ -94,9 +128,10 @@ class PairedQADataset(torch.utils.data.Dataset):
         seed: int,
         mask_retain_question: bool = False,
         forget_answers: Sequence[str] | None = None,
+        forget_format: str = "qa",
     ) -> None:
-        answers = list(forget_answers) if forget_answers is not None else list(forget["answer"])
-        self.forget = [encode_qa(tokenizer, q, a, max_length) for q, a in zip(forget["question"], answers)]
+        pairs = completion_pairs(forget, forget_format, forget_answers)
+        self.forget = [encode_completion(tokenizer, p, a, max_length) for p, a in pairs]
         self.retain = (
             [encode_qa(tokenizer, q, a, max_length, mask_retain_question) for q, a in zip(retain["question"], retain["answer"])]
             if retain is not None and len(retain) > 0
@@ -104,9 +139,19 @@ class PairedQADataset(torch.utils.data.Dataset):
         )
         if not self.forget:
             raise UnlearnInputError("the forget split is empty")
+        self.epoch = 0
         if self.retain is not None:
-            perm = np.random.default_rng(seed).permutation(len(self.retain))
-            self.retain_index = [int(perm[i % len(perm)]) for i in range(len(self.forget))]
+            self.retain_order = [int(j) for j in np.random.default_rng(seed).permutation(len(self.retain))]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer (through accelerate) at the start of every epoch, resumed ones too."""
+        self.epoch = epoch
+
+    def retain_index(self, i: int) -> int:
+        """The retain example paired with forget example i in this epoch: the pairing moves on by
+        len(forget) places each epoch, so that every retain example is used when the retain split
+        is larger than the forget split (the paper's code draws a random one per access)."""
+        return self.retain_order[(i + self.epoch * len(self.forget)) % len(self.retain_order)]
 
     def __len__(self) -> int:
         return len(self.forget)
@@ -114,7 +159,7 @@ class PairedQADataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict[str, dict[str, list[int]]]:
         item = {"forget": self.forget[i]}
         if self.retain is not None:
-            item["retain"] = self.retain[self.retain_index[i]]
+            item["retain"] = self.retain[self.retain_index(i)]
         return item
 
 
@@ -172,15 +217,20 @@ def count_range(split: Any) -> list[int]:
 
 
 __all__ = [
+    "FORGET_FORMATS",
     "IGNORE_INDEX",
     "PairedCollator",
     "PairedQADataset",
     "QAEvalSet",
     "RETAIN_SPLIT",
     "UnlearnInputError",
+    "completion_pairs",
     "count_range",
+    "encode_completion",
     "encode_qa",
+    "forget_columns",
     "forget_split_name",
     "load_benchmark_splits",
     "pad_examples",
+    "require_columns",
 ]

@@ -9,6 +9,7 @@ The "IDK" forget loss of Krishnan et al. 2025 (McGill-NLP/unequal-unlearning, ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 
@@ -26,6 +27,7 @@ def idk_loss(logp: torch.Tensor, n_tokens: torch.Tensor) -> torch.Tensor:
 class IDKConfig(UnlearnConfig):
     r"""IDK: `UnlearnConfig`'s fields; the forget answers are replaced by the refusal."""
 
+    _refusal_target: ClassVar[bool] = True  # forget_format "qa" only (checked by UnlearnConfig)
     method: str = field(default="idk", metadata={"help": "Unlearning method.", "choices": ["idk"]})
 
 

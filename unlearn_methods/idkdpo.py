@@ -13,7 +13,7 @@ parts (guard, per-step record, forget/retain metrics, model card). No retain ter
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from trl import DPOConfig, DPOTrainer
 
@@ -47,6 +47,7 @@ class IdkDPOConfig(UnlearnConfig, DPOConfig):
     `retain_weight`, `forget_weight` and `mask_retain_question` do not apply (DPO has no retain term).
     """
 
+    _refusal_target: ClassVar[bool] = True  # forget_format "qa" only (checked by UnlearnConfig)
     method: str = field(default="idkdpo", metadata={"help": "Unlearning method.", "choices": ["idkdpo"]})
     retain_weight: float = field(default=0.0, metadata={"help": "Not used by IdkDPO (no retain term)."})
     gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Gradient checkpointing (TRL's default is on; off here)."})

@@ -43,7 +43,8 @@ def render_model_card(record: RunRecord, paper: dict[str, str] | None = None) ->
         f"| seed | {record.seed} |",
         f"| device | {record.device} |",
         f"| steps | {record.steps[-1].step if record.steps else 0} |",
-        f"| status | {record.status} |",
+        f"| status | {record.status}" + (f": {record.status_reason}" if record.status_reason else "") + " |",
+        f"| forget data | {record.hyperparameters.get('forget_format', 'qa')} |",
         f"| wall time (s) | {record.wall_time_s:.1f} |",
         f"| freq-unlearn | {record.library_version} |",
         "",
@@ -53,7 +54,7 @@ def render_model_card(record: RunRecord, paper: dict[str, str] | None = None) ->
         for part in ("forget", "retain"):
             for name, after in getattr(last, part).items():
                 before = getattr(first, part).get(name)
-                lines.append(f"| {part} | {name} | {before:.4f} | {after:.4f} |" if before is not None else f"| {part} | {name} | | {after:.4f} |")
+                lines.append(f"| {part} | {name} | {_num(before)} | {_num(after)} |")
         lines.append("")
     lines += [
         "## Hyperparameters",
@@ -68,3 +69,7 @@ def render_model_card(record: RunRecord, paper: dict[str, str] | None = None) ->
     if paper:
         lines += [f"## Method reference", "", f"{paper['title']} ({paper['id']})", "", "```bibtex", paper["citation"], "```", ""]
     return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"

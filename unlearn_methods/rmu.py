@@ -16,6 +16,7 @@ RMU has its own `alpha`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -66,7 +67,8 @@ class RMUConfig(UnlearnConfig):
     r"""
     RMU. Parameters (besides `UnlearnConfig`'s):
         layer (`int`, defaults to `-1`): block whose output is misdirected; -1 picks the middle
-            block (num_layers // 2). Avoid the last block: its output is normalised by some models.
+            block (num_layers // 2). The block's own output is read with a forward hook, so the
+            last block works too (the model's final layer norm is not part of it).
         update_layers (`str`, defaults to `""`): comma-separated blocks to train; empty means
             layer-2, layer-1, layer (clipped at 0), the paper's choice.
         steering_coeff (`float`, defaults to `6.5`): c, the norm of the control vector (paper, Zephyr-7B).
@@ -98,6 +100,26 @@ def transformer_blocks(model: torch.nn.Module) -> tuple[str, torch.nn.ModuleList
     return found[0]
 
 
+def block_output(model: torch.nn.Module, layer: int, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The output of transformer block `layer`, read with a forward hook on that block.
+
+    Why not ``output_hidden_states``: in transformers 5 its last entry is the final layer norm
+    applied to the last block's output, not the block's output (the WMDP RMU code and
+    OpenUnlearning also hook the block).
+    """
+    captured: list[torch.Tensor] = []
+
+    def keep(module: torch.nn.Module, args: Any, output: Any) -> None:
+        captured.append(output[0] if isinstance(output, tuple) else output)
+
+    handle = transformer_blocks(model)[1][layer].register_forward_hook(keep)
+    try:
+        model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    finally:
+        handle.remove()
+    return captured[-1]
+
+
 class RMUTrainer(UnlearnTrainer):
     """RMU: misdirect layer-l activations on forget data, pin them to the frozen model's on retain data."""
 
@@ -126,11 +148,11 @@ class RMUTrainer(UnlearnTrainer):
         # u: a fixed random unit vector (uniform, then normalised, as in the paper), seeded by args.seed.
         g = torch.Generator().manual_seed(args.seed)
         u = torch.rand(model.config.hidden_size, generator=g)
-        self.control = (args.steering_coeff * u / u.norm()).to(self.args.device)
+        self.steering = (args.steering_coeff * u / u.norm()).to(self.args.device)
 
     def hidden(self, model, batch) -> torch.Tensor:
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True)
-        return out.hidden_states[self.layer + 1].float()  # [0] is the embedding output
+        """Output of block `self.layer` on `batch`: [B, T, d] float."""
+        return block_output(self.accelerator.unwrap_model(model), self.layer, batch).float()
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         f = inputs["forget"]
@@ -143,7 +165,7 @@ class RMUTrainer(UnlearnTrainer):
                 retain_frozen = self.hidden(ref, r)
             retain_mask = r["attention_mask"].bool()
         loss, forget, retain = rmu_loss(
-            forget_h, answer_positions(f["labels"]), self.control, retain_h, retain_frozen, retain_mask, self.args.alpha
+            forget_h, answer_positions(f["labels"]), self.steering, retain_h, retain_frozen, retain_mask, self.args.alpha
         )
         self.loss_terms.record(loss=loss, forget_loss=forget, retain_loss=retain)
         return (loss, None) if return_outputs else loss

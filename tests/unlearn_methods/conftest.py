@@ -83,13 +83,13 @@ def make_tokenizer(texts: list[str]):
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
 
 
-def make_model(tokenizer, seed: int = 0):
+def make_model(tokenizer, seed: int = 0, n_layer: int = 2):
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(seed)
     cfg = GPT2Config(
-        vocab_size=len(tokenizer), n_positions=64, n_embd=64, n_layer=2, n_head=2,
+        vocab_size=len(tokenizer), n_positions=64, n_embd=64, n_layer=n_layer, n_head=2,
         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
     )  # fmt: skip
@@ -164,3 +164,22 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def gpt2_of_depth(qa_facts):
+    """n_layer -> (untrained tiny GPT-2 with that many blocks, its tokenizer)."""
+    tok = make_tokenizer(qa_lines(qa_facts) * 2)
+    return lambda n_layer: (make_model(tok, n_layer=n_layer).eval(), tok)
+
+
+def with_bio_prefix(facts: list[dict]) -> list[dict]:
+    """The facts with a biography-sentence prefix per fact (the answer follows after a space)."""
+    stem = {"birth_city": "{name} was born in", "employer": "{name} worked for"}
+    return [dict(f, bio_prefix=stem[f["relation"]].format(name=f["subject"])) for f in facts]
+
+
+@pytest.fixture(scope="session")
+def bio_benchmark(tmp_path_factory, qa_facts) -> Path:
+    """`qa_benchmark` plus the column bio_prefix in every split."""
+    return write_benchmark(tmp_path_factory.mktemp("bio_benchmark"), with_bio_prefix(qa_facts))

@@ -156,4 +156,4 @@ def test_rmu_trains_only_the_chosen_blocks(random_model, tmp_path):
     trainer = _trainer("rmu", random_model, tmp_path, layer=1, update_layers="1")
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert trainable and all(n.startswith("transformer.h.1.") for n in trainable)
-    assert trainer.control.norm().item() == pytest.approx(trainer.args.steering_coeff, rel=1e-5)
+    assert trainer.steering.norm().item() == pytest.approx(trainer.args.steering_coeff, rel=1e-5)
