@@ -187,7 +187,9 @@ def build_term_index(facts: pd.DataFrame, match: MatchOptions | None = None) -> 
     fact_pairs: list[list[int]] = []
 
     def entity(forms: list[str]) -> int:
-        key = frozenset(f for f in forms if f)
+        key = frozenset(forms)
+        if "" in key:  # an empty alias names nothing
+            key = key - {""}
         if key not in entity_ids:
             entity_ids[key] = len(entity_ids)
             for form in sorted(key):

@@ -26,7 +26,7 @@ from .corpus import CorpusError, CorpusFiles, corpus_readers, file_signature, re
 from .counts_table import CountingError
 from .matching import TermIndex, build_term_index
 from .options import MatchOptions, OptionError, check_choice
-from .scan_steps import FactCounter, MergeCounts, partial_name, read_partial_keys, save_work_inputs
+from .scan_steps import FactCounter, MergeCounts, partial_name, preload_matcher, read_partial_keys, save_work_inputs
 
 EXECUTORS = ("local", "ray", "slurm")
 RAY_EXTRA = "freq-unlearn[ray]"
@@ -115,12 +115,14 @@ def count_with_scan(
     if options.executor == "slurm":
         _submit_slurm(pipeline, merger, shards, work, options.slurm)
         return None
+    if options.executor == "local":
+        preload_matcher(index)
     try:
         with _datatrove_logs(progress):
             _run_pipeline(pipeline, options.executor, shards, options.workers, work)
     except Exception as err:  # a shard failed: report the first bad line it named, else the error
         raise CountingError(_first_task_error(work, err)) from err
-    df = merger.merge()
+    df = merger.merge(index)
     if not options.keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return df

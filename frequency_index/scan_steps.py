@@ -60,6 +60,13 @@ def load_shard_keys(work_folder: str) -> list[str]:
         return json.load(f)["keys"]
 
 
+def preload_matcher(index: TermIndex) -> None:
+    """Build the automaton in this process, before the local executor runs or forks its workers:
+    they then reuse it instead of reading terms.json and building it again."""
+    _MATCHERS.clear()
+    _MATCHERS[index.fingerprint()] = Matcher(index)
+
+
 def load_matcher(work_folder: str, fingerprint: str) -> Matcher:
     if fingerprint not in _MATCHERS:
         index = load_terms(work_folder)
@@ -207,8 +214,9 @@ class MergeCounts(PipelineStep):
         return
         yield  # nothing passes on
 
-    def merge(self) -> pd.DataFrame:
-        index = load_terms(self.work_folder)
+    def merge(self, index: TermIndex | None = None) -> pd.DataFrame:
+        """``index``: the term index when the caller holds it (else read from the work folder)."""
+        index = index if index is not None else load_terms(self.work_folder)
         total = merge_partials(self.work_folder, self.fingerprint)
         count, subj, obj = index.fact_totals(total["entity_counts"], total["pair_counts"])
         window = None
