@@ -255,6 +255,18 @@ class CorpusParquetReader(RejectsMixin, ParquetReader):
         self._init_rejects(strict, rejects_folder)
 
     def read_file(self, filepath: str):
+        """A file that is not valid Parquet fails the run, named (as a corrupt JSONL archive does)."""
+        import pyarrow as pa
+
+        try:
+            yield from self._read_rows(filepath)
+        except CorpusError:
+            raise
+        except (pa.ArrowException, OSError) as err:
+            where = self.data_folder.resolve_paths(filepath)
+            raise CorpusError(f"{where}: not a readable Parquet file ({type(err).__name__}: {err})") from None
+
+    def _read_rows(self, filepath: str):
         import pyarrow.parquet as pq
 
         with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f) as pqf:

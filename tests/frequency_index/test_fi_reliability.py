@@ -86,6 +86,16 @@ def test_corrupt_gzip_is_named_in_one_line(tmp_path):
     assert not (tmp_path / "c.parquet").exists()
 
 
+def test_corrupt_parquet_is_named_in_one_line(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    pd.DataFrame({"id": ["a"], "text": ["Ivo Brand in Rome"]}).to_parquet(corpus / "good.parquet")
+    (corpus / "bad.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    with pytest.raises(UserError, match=r"bad\.parquet: not a readable Parquet file") as err:
+        count_facts([str(corpus)], FACTS, tmp_path / "c.parquet", progress=False)
+    assert "\n" not in str(err.value) and not (tmp_path / "c.parquet").exists()
+
+
 def test_ray_executor_without_ray_names_the_extra(tmp_path, monkeypatch):
     corpus = _corpus(tmp_path / "corpus", shards=1)
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees on the core install
