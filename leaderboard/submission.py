@@ -234,6 +234,8 @@ def _parse_checkpoint(at: str, entry: Any, relative_to: Path | None) -> Checkpoi
 def parse_metadata(data: dict[str, Any], where: str, relative_to: Path | None = None) -> Submission:
     """Validate a ``freq_unlearn.submission/1`` object; relative checkpoint paths resolve
     against ``relative_to`` (the metadata file's folder)."""
+    if isinstance(data.get("schema"), str):  # first: an old format has other fields, say so rather than those
+        check_schema(where, data["schema"])
     unknown = sorted(set(data) - set(METADATA_FIELDS))
     if unknown:
         raise SubmissionError(f"{where}: unknown field {unknown[0]!r} (known: {', '.join(METADATA_FIELDS)})")
