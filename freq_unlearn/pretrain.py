@@ -1,8 +1,13 @@
 """Pre-train a small causal LM from scratch on a world's corpus, with the Transformers Trainer.
 
-Read top to bottom: presets, data, model, training, report. Each document is one training
-sequence ending in EOS (no packing), so that a QA prompt at position 0 at evaluation time looks
-like the start of a document, as it did in training.
+Read top to bottom: presets, data, model, training, report. By default each document is one
+training sequence ending in EOS, so that a QA prompt at position 0 at evaluation time looks like
+the start of a document, as it did in training. With `packing`, whole documents are packed into
+fixed-length blocks with the boundaries kept: positions restart at 0 in every document and no
+token attends across a document boundary (Transformers turns restarting `position_ids`, passed
+without an attention mask, into a block-diagonal causal mask), so every document is still seen
+exactly as a sequence of its own; the batch is sized in blocks so that a step holds about as
+many tokens as `batch_size` single documents, keeping the optimisation recipe.
 """
 
 from __future__ import annotations
@@ -61,6 +66,11 @@ class PretrainConfig:
     max_length: int = 256
     weight_decay: float = 0.1
     warmup_ratio: float = 0.05
+    packing: bool = field(
+        default=False,
+        metadata={"help": "pack whole documents into blocks of max_length tokens (no attention across "
+                  "documents; batch sized in blocks to hold about batch_size documents' tokens)"},
+    )
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,20 +125,108 @@ def tokenize_corpus(world: World, tokenizer, max_length: int):
     return Dataset.from_dict({"input_ids": rows})
 
 
-def training_arguments(config: PretrainConfig, output_dir: Path, n_examples: int, progress: bool = True):
+OPEN_BLOCKS = 64  # blocks still open to later documents while packing: first fit stays O(documents)
+
+
+def _first_fit(docs: list[list[int]], block: int) -> list[list[list[int]]]:
+    """Whole documents into blocks of <= `block` tokens, each into the first open block with room."""
+    blocks: list[list[list[int]]] = []
+    room: list[int] = []
+    open_ids: list[int] = []
+    for doc in docs:
+        fit = next((i for i in open_ids if len(doc) <= room[i]), None)
+        if fit is None:
+            blocks.append([])
+            room.append(block)
+            open_ids.append(fit := len(blocks) - 1)
+            if len(open_ids) > OPEN_BLOCKS:
+                open_ids.pop(0)
+        blocks[fit].append(doc)
+        room[fit] -= len(doc)
+    return blocks
+
+
+def pack_documents(docs: list[list[int]], block: int, pad_id: int) -> dict[str, list[list[int]]]:
+    """Pack tokenized documents (each <= `block` tokens) into rows of exactly `block` tokens.
+
+    Per row: `input_ids` padded at the end; `position_ids` restarting at 0 in every document (and in
+    the padding), which marks the document boundaries; `labels` with -100 on the padding and on each
+    document's first token, which one document per sequence never predicts either.
+    """
+    out: dict[str, list[list[int]]] = {"input_ids": [], "position_ids": [], "labels": []}
+    for members in _first_fit(docs, block):
+        ids: list[int] = []
+        pos: list[int] = []
+        labels: list[int] = []
+        for doc in members:
+            ids += doc
+            pos += range(len(doc))
+            labels += [-100] + doc[1:]
+        pad = block - len(ids)
+        out["input_ids"].append(ids + [pad_id] * pad)
+        out["position_ids"].append(pos + list(range(pad)))
+        out["labels"].append(labels + [-100] * pad)
+    return out
+
+
+def packed_collator(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack packed rows, without an attention mask and with `use_cache=False`: the model derives
+    the block-diagonal mask from the restarting position_ids only when it has neither. With a
+    cache, which a model whose config says use_cache creates even in training, attention would
+    silently cross documents; the Trainer turns use_cache off, a plain loop may not."""
+    from transformers import default_data_collator
+
+    batch = default_data_collator(rows)
+    batch["use_cache"] = False
+    return batch
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    dataset: Any  # datasets.Dataset
+    collator: Any
+    batch_size: int  # rows per step
+    sampling: str  # Trainer's train_sampling_strategy
+    packing: dict[str, Any] | None  # block statistics for the record
+
+
+def training_data(config: PretrainConfig, documents, tokenizer) -> TrainingData:
+    """One document per row (padded per batch), or packed blocks (see the module docstring)."""
+    from datasets import Dataset
+    from transformers import DataCollatorForLanguageModeling
+
+    p = config.preset
+    if not config.packing:
+        # Batches of similar length: little padding.
+        return TrainingData(documents, DataCollatorForLanguageModeling(tokenizer, mlm=False), p.batch_size,
+                            "group_by_length", None)
+    docs = documents["input_ids"]
+    packed = pack_documents(docs, config.max_length, tokenizer.pad_token_id)
+    tokens = sum(len(d) for d in docs)
+    n_blocks = len(packed["input_ids"])
+    # Blocks per step such that a step holds about as many tokens as batch_size documents do.
+    blocks_per_step = max(1, round(p.batch_size * tokens / len(docs) / config.max_length))
+    stats = {"block_length": config.max_length, "blocks": n_blocks, "blocks_per_step": blocks_per_step,
+             "fill": round(tokens / (n_blocks * config.max_length), 4)}
+    return TrainingData(Dataset.from_dict(packed), packed_collator, blocks_per_step, "random", stats)
+
+
+def training_arguments(config: PretrainConfig, output_dir: Path, n_examples: int, progress: bool = True,
+                       batch_size: int | None = None, sampling: str = "group_by_length"):
     from transformers import TrainingArguments
 
     p = config.preset
-    steps_per_epoch = -(-n_examples // p.batch_size)
+    batch_size = batch_size or p.batch_size
+    steps_per_epoch = -(-n_examples // batch_size)
     return TrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=p.epochs,
-        per_device_train_batch_size=p.batch_size,
+        per_device_train_batch_size=batch_size,
         learning_rate=p.learning_rate,
         weight_decay=config.weight_decay,
         warmup_steps=int(config.warmup_ratio * steps_per_epoch * p.epochs),
         lr_scheduler_type="cosine",
-        train_sampling_strategy="group_by_length",  # batches of similar length: little padding
+        train_sampling_strategy=sampling,
         logging_steps=max(1, steps_per_epoch),
         save_strategy="steps",
         save_steps=max(1, steps_per_epoch * max(1, p.epochs // 8)),
@@ -220,7 +318,7 @@ def pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig | No
 def _pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig, overwrite: bool, resume: bool,
               report: bool, callbacks: list | None, progress: bool) -> Path:
     import torch
-    from transformers import DataCollatorForLanguageModeling, PrinterCallback, Trainer
+    from transformers import PrinterCallback, Trainer
 
     world = load_world(world_dir)
     out = Path(out)
@@ -228,12 +326,14 @@ def _pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig, ov
     torch.manual_seed(config.seed)
     tokenizer = _load_or_train_tokenizer(world, work, config, resume)
     data = tokenize_corpus(world, tokenizer, config.max_length)
+    train = training_data(config, data, tokenizer)
     model = build_model(config, tokenizer)
     trainer = Trainer(
         model=model,
-        args=training_arguments(config, work / "checkpoints", len(data), progress),
-        train_dataset=data,
-        data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
+        args=training_arguments(config, work / "checkpoints", len(train.dataset), progress, train.batch_size,
+                                train.sampling),
+        train_dataset=train.dataset,
+        data_collator=train.collator,
         processing_class=tokenizer,
         callbacks=callbacks,
     )
@@ -247,6 +347,7 @@ def _pretrain(world_dir: Path | str, out: Path | str, config: PretrainConfig, ov
     model.save_pretrained(str(work), safe_serialization=True)
     tokenizer.save_pretrained(str(work))
     record = _record(world, config, model, data, trainer, result, train_seconds, has_checkpoint)
+    record["packing"] = train.packing
     atomic_write_text(work / "pretrain_record.json", json.dumps(record, indent=2))
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
     if report:

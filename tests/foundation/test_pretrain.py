@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from freq_unlearn.core import schema
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.answers import contains_answer
 from freq_unlearn.knowledge import greedy_answers
-from freq_unlearn.pretrain import PretrainConfig, build_model, pretrain
+from freq_unlearn.pretrain import ARCHITECTURES, PretrainConfig, build_model, pack_documents, packed_collator, pretrain
 from freq_unlearn.world import WorldConfig, generate_world
 
 
@@ -121,3 +122,74 @@ def test_progress_false_prints_no_bars_and_no_loss_dicts(tmp_path: Path, capfd, 
     assert ("it/s" in text or "%|" in text) == progress, text[-500:]
     assert ("'loss'" in text) == progress, text[-500:]
     assert json.loads((out / "pretrain_record.json").read_text())["loss_curve"]  # logs still recorded
+
+
+class _Tok:
+    eos_token_id, pad_token_id = 0, 1
+
+    def __len__(self) -> int:
+        return 300
+
+
+def _docs(n: int, seed: int = 0) -> list[list[int]]:
+    rng = random.Random(seed)
+    return [[rng.randrange(2, 300) for _ in range(rng.randint(1, 60))] + [0] for _ in range(n)]
+
+
+def _segments(row_pos: list[int]) -> list[tuple[int, int]]:
+    starts = [i for i, p in enumerate(row_pos) if p == 0] + [len(row_pos)]
+    return list(zip(starts, starts[1:]))
+
+
+def test_packing_keeps_every_document_whole_once() -> None:
+    docs = _docs(60)
+    packed = pack_documents(docs, 128, pad_id=1)
+    assert all(len(row) == 128 for column in packed.values() for row in column)
+    found = []
+    for ids, pos, labels in zip(packed["input_ids"], packed["position_ids"], packed["labels"]):
+        for a, b in _segments(pos):
+            if set(ids[a:b]) == {1}:  # the padding: never a label
+                assert labels[a:b] == [-100] * (b - a)
+                continue
+            found.append(ids[a:b])
+            # A document's first token is not predicted (from the previous document's end).
+            assert labels[a] == -100 and labels[a + 1 : b] == ids[a + 1 : b]
+    assert sorted(found) == sorted(docs)
+    assert len(packed["input_ids"]) <= sum(map(len, docs)) / 128 * 1.15  # blocks are well filled
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_a_packed_block_computes_each_document_as_if_alone(arch: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(PretrainConfig(size="tiny", arch=arch, max_length=128), _Tok())
+    for module in model.modules():  # training mode (as the Trainer runs it), without randomness
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    model.train()
+    packed = pack_documents(_docs(30, seed=1), 128, pad_id=1)
+    rows = [dict(zip(packed, values)) for values in zip(*packed.values())]
+    batch = packed_collator(rows)
+    out = model(**batch)
+    total, n = 0.0, 0
+    for r, row in enumerate(rows):
+        for a, b in _segments(row["position_ids"]):
+            if set(row["input_ids"][a:b]) == {1}:
+                continue
+            alone = model(input_ids=torch.tensor([row["input_ids"][a:b]]), use_cache=False,
+                          labels=torch.tensor([row["input_ids"][a:b]]))
+            assert torch.allclose(alone.logits[0], out.logits[r, a:b], atol=1e-5), (r, a)
+            total, n = total + alone.loss.item() * (b - a - 1), n + (b - a - 1)
+    # The packed loss is the token-weighted mean of the documents' own losses.
+    assert out.loss.item() == pytest.approx(total / n, rel=1e-5)
+
+
+def test_packed_pretraining_records_its_blocks(tmp_path: Path) -> None:
+    world = generate_world(tmp_path / "w", WorldConfig(people_per_tier=2, n_retain=4, n_utility=1, n_cities=10))
+    out = pretrain(world, tmp_path / "m", PretrainConfig(size="tiny", epochs=2, batch_size=8, packing=True),
+                   report=False, progress=False)
+    record = json.loads((out / "pretrain_record.json").read_text())
+    packing = record["packing"]
+    assert packing["block_length"] == 256 and packing["fill"] > 0.8
+    assert packing["blocks"] < record["documents"] and packing["blocks_per_step"] >= 1
+    assert record["config"]["packing"] is True
+    assert record["loss_curve"][-1]["loss"] < record["loss_curve"][0]["loss"]
