@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "freq_unlearn.tasks.cli",  # tasks-path, tasks-check, tasks-report
     "freq_unlearn.packaged_data",  # tasks-data (the packaged synthetic benchmark)
     "freq_unlearn.unlearn_methods.cli",  # unlearn
+    "freq_unlearn.robustness.cli",  # relearn
     "freq_unlearn.leaderboard.cli",  # leaderboard init/submit/list/export/serve
 )
 

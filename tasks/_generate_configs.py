@@ -10,9 +10,13 @@ Layout written (templates have no ``.yaml`` suffix, so lm-eval never indexes the
     default/<dataset>/freq_unlearn_<dataset>_<split>[_bio]_<variant>.yaml
     default/<dataset>/_freq-unlearn-<dataset>[-<probe>][-<variant>].yaml   groups
     paper/<dataset>/...                                the same for the Hub datasets (qa probe only)
+    templates/_mia_rolling_template_yaml               membership inference: a biography, scored whole
+    mia/<dataset>/freq_unlearn_<dataset>_mia_<group>.yaml  one task per person group (+ _template_yaml, a group)
 
 ``default/`` is registered with lm-eval on install; ``paper/`` is not (its tasks need the Hub,
-and ``--tasks 'freq_unlearn_*'`` must run offline): see README.md.
+and ``--tasks 'freq_unlearn_*'`` must run offline): see README.md. Neither is ``mia/`` yet: its tasks
+read ``mia_<group>`` biography splits, which a benchmark has only when its world has biographies and
+held-out people (pass ``--include_path <tasks>/mia`` to run them).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from freq_unlearn.core.schema import (
     stratum_of_split,
     task_name as schema_task_name,
 )
+from freq_unlearn.tasks.scores import MIA_GROUPS, MIA_METRICS, MIA_NONMEMBER, mia_split
 
 TASKS_DIR = Path(__file__).resolve().parent
 VERSION = "2.0"
@@ -183,6 +188,50 @@ def umbrella_yaml(family: Family) -> str:
     return "\n".join(lines) + "\n"
 
 
+MIA_FAMILY = Family("synthetic", "mia/synthetic", "load_mia", "synthetic", tuple(mia_split(g) for g in MIA_GROUPS),
+                    "membership inference over the synthetic world's biographies", ())
+MIA_TEMPLATE = "_mia_rolling_template_yaml"
+
+
+def mia_template() -> str:
+    metrics = "".join(f"  - metric: {m}\n    aggregation: mean\n    higher_is_better: {'false' if m == 'mia_loss' else 'true'}\n"
+                      for m in MIA_METRICS)
+    return (f"{HEADER}# Membership inference: one person's biography scored whole (loglikelihood_rolling); the\n"
+            "# per-item scores (loss, zlib ratio) feed the attack AUCs of freq_unlearn.robustness.mia.\n"
+            f"class: !function {UTILS}.MembershipTask\noutput_type: loglikelihood_rolling\n"
+            f'doc_to_text: ""\ndoc_to_target: !function {UTILS}.doc_to_target_mia\n'
+            f"metric_list:\n{metrics}metadata:\n  version: {VERSION}\n")
+
+
+def mia_task_name(family: Family, split: str) -> str:
+    return f"freq_unlearn_{family.name}_{split}"
+
+
+def mia_task_yaml(family: Family, split: str) -> str:
+    member = "nonmember" if split == mia_split(MIA_NONMEMBER) else "member"
+    lines = [HEADER.rstrip("\n"), "include:", f"  - ../../templates/{MIA_TEMPLATE}", "  - _template_yaml",
+             f"task: {mia_task_name(family, split)}", "tag:", "  - freq-unlearn-mia", f"  - freq-unlearn-mia-{member}",
+             f"test_split: {split}", "dataset_kwargs:", f"  freq_unlearn_dataset: {family.source}",
+             f"  freq_unlearn_split: {split}"]
+    return "\n".join(lines) + "\n"
+
+
+def mia_group_yaml(family: Family) -> str:
+    lines = [HEADER.rstrip("\n"), f"# Every membership-inference task of the {family.name} benchmark.",
+             f"group: freq-unlearn-{family.name}-mia", "task:", *[f"  - {mia_task_name(family, s)}" for s in family.splits],
+             "metadata:", f"  version: {VERSION}"]
+    return "\n".join(lines) + "\n"
+
+
+def mia_files(family: Family = MIA_FAMILY) -> dict[Path, str]:
+    folder = Path(family.folder)
+    files = {Path("templates") / MIA_TEMPLATE: mia_template(), folder / "_template_yaml": family_template(family),
+             folder / f"_freq-unlearn-{family.name}-mia.yaml": mia_group_yaml(family)}
+    for split in family.splits:
+        files[folder / f"{mia_task_name(family, split)}.yaml"] = mia_task_yaml(family, split)
+    return files
+
+
 def expected_files() -> dict[Path, str]:
     """Every generated file (relative to tasks/) and its content."""
     files: dict[Path, str] = {}
@@ -198,14 +247,14 @@ def expected_files() -> dict[Path, str]:
                     files[folder / f"{task_name(family, split, variant, probe)}.yaml"] = task_yaml(family, split, variant, probe)
                 files[folder / f"_{group_name(family, probe, variant)}.yaml"] = group_yaml(family, probe, variant)
         files[folder / f"_{group_name(family)}.yaml"] = umbrella_yaml(family)
-    return files
+    return files | mia_files()
 
 
 def stale_files(root: Path = TASKS_DIR) -> list[str]:
     """Generated files that are missing or differ, and YAMLs the generator no longer writes."""
     expected = expected_files()
     problems = [str(rel) for rel, text in expected.items() if not (root / rel).is_file() or (root / rel).read_text() != text]
-    for sub in ("default", "paper", "templates"):
+    for sub in ("default", "paper", "mia", "templates"):
         for path in sorted((root / sub).rglob("*")):
             if path.is_file() and (path.suffix == ".yaml" or path.name.endswith("_yaml")):
                 if path.relative_to(root) not in expected:

@@ -53,3 +53,37 @@ def true_false_score(true_statement: tuple[float, float], false_statement: tuple
         return float((ll_true > ll_false) == truth)
 
     return 0.5 * (judged(true_statement, True) + judged(false_statement, False))
+
+
+# ------------------------------------------------------------------ membership inference
+# Biographies are scored whole (lm-eval's ``loglikelihood_rolling``: every token, after the
+# model's prefix token). A larger score means "more likely a training member" for every attack.
+# The benchmark holds one split of biographies per person group, ``mia_<group>``: the forget strata
+# (members, then unlearned), retain and utility people (members, never unlearned), and held-out
+# people who never appeared in the corpus (the non-members).
+MIA_GROUPS = ("low", "medium", "high", "retain", "utility", "heldout")
+MIA_NONMEMBER = "heldout"
+MIA_METRICS = ("mia_logprob", "mia_loss", "mia_zlib")
+
+
+def mia_split(group: str) -> str:
+    return f"mia_{group}"
+
+
+def membership_scores(logprob: float, num_tokens: int, text: str) -> dict[str, float]:
+    """Sequence-level attack scores of one text from its summed token log-probability.
+
+    * ``mia_logprob``: the summed log-probability of the text;
+    * ``mia_loss``: the mean negative log-likelihood per token (the LOSS attack thresholds its negative);
+    * ``mia_zlib``: mean token log-likelihood divided by the text's zlib-compressed length in bytes,
+      the zlib ratio of Carlini et al. (USENIX Security 2021), written as in the Min-K%++ reference
+      code (github.com/zjysteven/mink-plus-plus, run.py) so that larger means member.
+    """
+    import zlib
+
+    mean = float(logprob) / max(int(num_tokens), 1)
+    return {
+        "mia_logprob": float(logprob),
+        "mia_loss": -mean,
+        "mia_zlib": mean / len(zlib.compress(text.encode("utf-8"))),
+    }

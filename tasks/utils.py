@@ -12,6 +12,8 @@
   so the ``_ll`` YAMLs name this ``ConfigurableTask`` subclass via ``class:``, keeping dataset,
   prompt and metric configuration in YAML and overriding only ``construct_requests`` and
   ``process_results``.
+* ``load_mia`` / ``doc_to_target_mia`` / ``MembershipTask``: the membership-inference tasks
+  (``loglikelihood_rolling`` over one person's biography; ``scores.membership_scores``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from typing import Any
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
+from freq_unlearn.core.benchmark_folder import BenchmarkError, load_splits
 from freq_unlearn.core.lm import encode_pair
 from freq_unlearn.core.schema import QA_PROMPT
 from freq_unlearn.tasks.benchmark_io import load_paper_split, load_split, resolve_source, warn_if_other_world
-from freq_unlearn.tasks.scores import generation_scores, probability_scores, true_false_score
+from freq_unlearn.tasks.scores import generation_scores, membership_scores, probability_scores, true_false_score
 
 # dataset_kwargs keys carry a prefix: lm-eval passes metadata and dataset_kwargs as one set
 # of keyword arguments, so plain names like "split" could collide with user metadata.
@@ -162,3 +165,51 @@ class ProbabilityProbeTask(ConfigurableTask):
         if self.tf_probe:
             scores["tf_acc"] = true_false_score((lls[k], lls[k + 1]), (lls[k + 2], lls[k + 3]))
         return scores
+
+
+MIA_COLUMNS = ("person_id", "biography")
+
+
+def load_mia(**kwargs: Any) -> dict[str, DocList]:
+    """custom_dataset of the membership-inference tasks: split ``mia_<group>`` (person_id, biography)."""
+    split = kwargs[SPLIT_KEY]
+    source = resolve_source(kwargs[DATASET_KEY], kwargs)
+    splits = load_splits(source)
+    if split not in splits:
+        raise BenchmarkError(f"benchmark {source}: split '{split}' is missing (found: {', '.join(sorted(splits)) or 'none'}); "
+                             "membership inference needs the biographies of a world with held-out people")
+    ds = splits[split]
+    missing = [c for c in MIA_COLUMNS if c not in ds.column_names]
+    if missing:
+        raise BenchmarkError(f"benchmark {source}: split '{split}' lacks column(s) {', '.join(missing)}")
+    empty = [i for i, b in enumerate(ds["biography"]) if not str(b or "").strip()]
+    if empty or len(ds) == 0:
+        raise BenchmarkError(f"benchmark {source}: split '{split}' " + (f"row {empty[0]} has an empty biography" if empty else "is empty"))
+    return {split: DocList(ds)}
+
+
+def doc_to_target_mia(doc: Mapping[str, Any]) -> str:
+    return str(doc["biography"])
+
+
+class MembershipTask(ConfigurableTask):
+    """The ``mia_*`` tasks: a biography's rolling log-likelihood -> ``scores.membership_scores``."""
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        config = {k: v for k, v in (config or {}).items() if k != "class"}
+        config["process_results"] = _use_task_method  # as in ProbabilityProbeTask: no metric look-up
+        super().__init__(config=config, **kwargs)
+        metadata = self.config.metadata or {}
+        name = metadata.get("tokenizer") or metadata.get("pretrained")
+        self.tokenizer = _tokenizer(str(name)) if name else None
+
+    def process_results(self, doc: dict, results: list[float]) -> dict[str, float]:
+        (logprob,) = results
+        text = doc_to_target_mia(doc)
+        # lm-eval's hf backend scores every token of the text (after its prefix token), encoded
+        # without special tokens: count the same tokens.
+        if self.tokenizer is None:
+            num_tokens = max(len(text.split()), 1)
+        else:
+            num_tokens = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return membership_scores(float(logprob), num_tokens, text)
