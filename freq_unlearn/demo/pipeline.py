@@ -149,7 +149,7 @@ class Demo:
         if out.exists():  # an interrupted run: start it again (runs are short)
             shutil.rmtree(out)
         unlearn(model=str(self.model_dir(run.model)), benchmark=str(self.benchmark_dir(run.model)), forget=run.target,
-                method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False,
+                method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False, inrun_records=True,
                 metrics_steps=self.preset.inrun_steps, **self.preset.overrides(run.method))
 
     # ------------------------------------------------------------------ the run
