@@ -105,7 +105,8 @@ def test_two_methods_are_ranked(board, capsys):
         assert {(r["target"], r["seed"]) for r in result["runs"]} == {(b, s) for b in STRATA for s in result["seeds"]}
         assert result["submission"]["source"] == "run_record"
         metrics = result["metrics"]
-        for name in ("headline", "robustness", "frequency_gap", "collateral", "utility", "ppl_ratio",
+        # (frequency_gap needs known low-count facts, which 16 items may not hold: it may be None)
+        for name in ("headline", "robustness", "collateral", "utility", "ppl_ratio",
                      *(f"forget_{v}/{b}" for v in ("prob", "gen") for b in STRATA)):
             entry = metrics[name]
             assert entry["value"] is not None and math.isfinite(entry["value"]), name
