@@ -192,7 +192,7 @@ class Store:
                 status, runner = found[1].get("status"), found[1].get("runner") or {}
                 stale = holding_run_lock and status in ("PENDING", "RUNNING") and runner.get("host") == HOST
                 if not stale:
-                    hint = (f"; if the process that ran it is gone: freq-unlearn leaderboard reset {sid}"
+                    hint = (f"; if the process that ran it is gone: freq-unlearn leaderboard reset --store {self.name} {sid}"
                             if status in ("PENDING", "RUNNING") else "")
                     raise DuplicateSubmission(
                         f"duplicate submission: the same checkpoints and metadata are already in the store as"
