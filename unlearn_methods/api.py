@@ -157,6 +157,8 @@ def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, re
     args = build_config(method, out, lora=lora, **overrides)
     require_columns(str(benchmark), forget_split, forget_ds, forget_columns(args.forget_format),
                     f" (needed by forget_format {args.forget_format!r})")  # fmt: skip
+    require_columns(str(benchmark), forget_split, forget_ds, getattr(spec.trainer_class, "required_columns", ()),
+                    f" (needed by method {method!r}: each fact's pre-training count)")  # fmt: skip
     if inrun_records and not args.metrics_steps:
         raise UnlearnInputError("inrun_records needs metrics_steps > 0 (records are written every metrics_steps steps)")
 
