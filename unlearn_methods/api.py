@@ -157,6 +157,8 @@ def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, re
     args = build_config(method, out, lora=lora, **overrides)
     require_columns(str(benchmark), forget_split, forget_ds, forget_columns(args.forget_format),
                     f" (needed by forget_format {args.forget_format!r})")  # fmt: skip
+    require_columns(str(benchmark), forget_split, forget_ds, getattr(spec.trainer_class, "required_columns", ()),
+                    f" (needed by method {method!r}: each fact's pre-training count)")  # fmt: skip
     if inrun_records and not args.metrics_steps:
         raise UnlearnInputError("inrun_records needs metrics_steps > 0 (records are written every metrics_steps steps)")
 
@@ -176,7 +178,7 @@ def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, re
 
     if args.lora:  # ship an ordinary checkpoint: adapters merged into the base weights
         trainer.model = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
-    record = _record(trainer, spec, args, model, benchmark, forget_split, forget_ds, retain, wall, status, reason, push_to_hub)
+    record = _record(trainer, args, model, benchmark, forget_split, forget_ds, retain, wall, status, reason, push_to_hub)
     trainer.model_card_text = render_model_card(record, spec.trainer_class._paper)
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
@@ -237,7 +239,7 @@ def _train(trainer: Any, checkpoint: str | None, inrun: InrunRecords | None) -> 
     return status, reason
 
 
-def _record(trainer: Any, spec: Any, args: Any, model: str, benchmark: str, forget_split: str, forget_ds: Any,
+def _record(trainer: Any, args: Any, model: str, benchmark: str, forget_split: str, forget_ds: Any,
             retain: str | None, wall: float, status: str, reason: str | None, push_to_hub: str | None) -> RunRecord:
     from freq_unlearn import __version__
 

@@ -326,6 +326,7 @@ class UnlearnTrainer(UnlearnMixin, Trainer):
 
     needs_reference: ClassVar[bool] = False
     forget_target: ClassVar[str] = "answer"  # IDK trains toward the refusal instead
+    required_columns: ClassVar[tuple[str, ...]] = ()  # forget-split columns the method reads (count-aware: count)
 
     def __init__(
         self,

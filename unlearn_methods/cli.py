@@ -29,7 +29,7 @@ _FIELD_FLAGS = {
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "unlearn",
-        help="unlearn a forget split from a model (GA, GradDiff, NPO, SimNPO, IDK, IdkDPO, RMU)",
+        help="unlearn a forget split from a model (GA, GradDiff, NPO, SimNPO, IDK, IdkDPO, RMU, count-aware)",
         description=(
             "Unlearn one forget split of a benchmark from a causal LM and write an ordinary Hugging Face "
             "checkpoint, a model card and run_record.json. Settings not listed here go after a lone `--` "
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--model", help="base model: local folder or Hub id")
     p.add_argument("--benchmark", help="benchmark folder or Hub dataset id (load_dataset-able)")
     p.add_argument("--forget", help="forget stratum (low/medium/high) or a full split name")
-    p.add_argument("--method", default="graddiff", help="ga, graddiff, npo, simnpo, idk, idkdpo, rmu (default: graddiff)")
+    p.add_argument("--method", default="graddiff", help="ga, graddiff, npo, simnpo, idk, idkdpo, rmu, countaware (default: graddiff)")
     p.add_argument("--out", help="output folder")
     p.add_argument("--retain", default="retain", help="retain split ('none': no retain data; default: retain)")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters, merged into the saved checkpoint")

@@ -132,6 +132,7 @@ class PairedQADataset(torch.utils.data.Dataset):
     ) -> None:
         pairs = completion_pairs(forget, forget_format, forget_answers)
         self.forget = [encode_completion(tokenizer, p, a, max_length) for p, a in pairs]
+        self.n_facts = len(forget["answer"])  # "both" holds each fact twice: QA pairs first, then bio sentences
         self.retain = (
             [encode_qa(tokenizer, q, a, max_length, mask_retain_question) for q, a in zip(retain["question"], retain["answer"])]
             if retain is not None and len(retain) > 0
@@ -142,6 +143,13 @@ class PairedQADataset(torch.utils.data.Dataset):
         self.epoch = 0
         if self.retain is not None:
             self.retain_order = [int(j) for j in np.random.default_rng(seed).permutation(len(self.retain))]
+
+    def set_forget_weights(self, weights: Sequence[float]) -> None:
+        """A loss weight per forget fact, carried in every batch as ``forget["weight"]``."""
+        if len(weights) != self.n_facts:
+            raise ValueError(f"{len(weights)} weights for {self.n_facts} forget facts")
+        for i, example in enumerate(self.forget):
+            example["weight"] = float(weights[i % self.n_facts])
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the Trainer (through accelerate) at the start of every epoch, resumed ones too."""
@@ -163,8 +171,8 @@ class PairedQADataset(torch.utils.data.Dataset):
         return item
 
 
-def pad_examples(examples: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad input_ids (pad_id), labels (-100) and build the attention mask."""
+def pad_examples(examples: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad input_ids (pad_id), labels (-100) and build the attention mask (+ per-item weights if set)."""
     width = max(len(e["input_ids"]) for e in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     labels = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
@@ -174,7 +182,10 @@ def pad_examples(examples: Sequence[dict[str, list[int]]], pad_id: int) -> dict[
         ids[row, :n] = torch.tensor(e["input_ids"])
         labels[row, :n] = torch.tensor(e["labels"])
         mask[row, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    if "weight" in examples[0]:
+        batch["weight"] = torch.tensor([e["weight"] for e in examples], dtype=torch.float)
+    return batch
 
 
 @dataclass

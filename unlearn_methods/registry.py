@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .base import UnlearnConfig
+from .countaware import CountAwareConfig, CountAwareTrainer
 from .data import UnlearnInputError
 from .ga import GAConfig, GATrainer
 from .graddiff import GradDiffConfig, GradDiffTrainer
@@ -31,6 +32,7 @@ METHODS: dict[str, Method] = {
     "idk": Method(IDKConfig, IDKTrainer),
     "idkdpo": Method(IdkDPOConfig, IdkDPOTrainer),
     "rmu": Method(RMUConfig, RMUTrainer),
+    "countaware": Method(CountAwareConfig, CountAwareTrainer),
 }
 
 

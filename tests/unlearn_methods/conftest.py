@@ -183,3 +183,9 @@ def with_bio_prefix(facts: list[dict]) -> list[dict]:
 def bio_benchmark(tmp_path_factory, qa_facts) -> Path:
     """`qa_benchmark` plus the column bio_prefix in every split."""
     return write_benchmark(tmp_path_factory.mktemp("bio_benchmark"), with_bio_prefix(qa_facts))
+
+
+@pytest.fixture(scope="session")
+def nocount_benchmark(tmp_path_factory, qa_facts) -> Path:
+    """`qa_benchmark` without the count column (a benchmark no frequency index has counted)."""
+    return write_benchmark(tmp_path_factory.mktemp("nocount_benchmark"), [{k: v for k, v in f.items() if k != "count"} for f in qa_facts])

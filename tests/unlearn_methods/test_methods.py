@@ -30,7 +30,7 @@ METHOD_SETTINGS = {
 LORA_SETTINGS = {"rmu": {"update_layers": "1"}}
 
 
-METHOD_CHOICES = ("ga", "graddiff", "npo", "simnpo", "idk", "idkdpo", "rmu")
+METHOD_CHOICES = ("ga", "graddiff", "npo", "simnpo", "idk", "idkdpo", "rmu", "countaware")
 
 
 def test_registry_names_match_each_config():
