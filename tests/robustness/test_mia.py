@@ -19,6 +19,7 @@ import pytest
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.robustness.mia import (
     attack_scores,
+    auc,
     lowest_mean,
     mia_aucs,
     mia_scores,
@@ -39,6 +40,16 @@ def test_min_k_takes_the_lowest_share_and_min_k_plus_plus_standardises_per_posit
     assert scores["loss"] == pytest.approx(lp.mean())
     assert scores["zlib"] == pytest.approx(lp.mean() / len(zlib.compress(b"some text")))
     assert membership_scores(lp.sum(), 5, "some text")["mia_loss"] == pytest.approx(-lp.mean())
+
+
+def test_auc_is_sklearns_roc_auc_and_vectorises_over_resamples():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.5, 1, 13).round(1), rng.normal(0, 1, 9).round(1)  # rounded: ties too
+    assert auc(a, b) == pytest.approx(roc_auc_score(np.r_[np.ones(13), np.zeros(9)], np.r_[a, b]))
+    batch = auc(np.stack([a, a[::-1]]), np.stack([b, b + 10]))
+    assert batch[0] == pytest.approx(auc(a, b)) and batch[1] == 0.0
 
 
 def _tiny_people(world_dir) -> pd.DataFrame:
@@ -97,7 +108,7 @@ def test_strangers_against_strangers_sit_at_chance(base_scores):
     assert auc["low"] < 0.5 < auc["high"] or math.isclose(auc["auc"], 0.5)
 
 
-def test_input_without_nonmembers_is_refused_in_one_line(tiny_model, people):
+def test_input_without_nonmembers_is_refused_in_one_line(people):
     with pytest.raises(UserError, match="no person of group 'heldout'"):
         mia_scores(None, None, people[people["group"] != MIA_NONMEMBER])
     with pytest.raises(UserError, match="missing biography"):

@@ -79,10 +79,11 @@ def test_relearning_run_writes_items_and_recovery_per_half(tiny_model, tiny_benc
     assert on_disk == json.loads(json.dumps(summary))
     halves = summary["halves"]
     assert set(halves) == {RELEARNED, HELDOUT} and not set(halves[RELEARNED]) & set(halves[HELDOUT])
-    assert summary["settings"]["steps"] == [0, 4] and summary["settings"]["probes"] == ["qa", "bio"]
+    probes = summary["settings"]["probes"]  # the bio probe only where the benchmark has biography prefixes
+    assert summary["settings"]["steps"] == [0, 4] and probes[0] == "qa"
 
     records = pd.read_parquet(out / "items.parquet")
-    assert set(records["role"]) == {"base", "attacked"} and set(records["probe"]) == {"qa", "bio"}
+    assert set(records["role"]) == {"base", "attacked"} and set(records["probe"]) == set(probes)
     assert set(records.loc[records["role"] == "attacked", "step"]) == {0, 4}
     items = pd.read_parquet(out / "recovery.parquet")
     assert (items.loc[items["step"] == 0, "gain"] == 0).all()  # step 0 is the floor itself
