@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--learning-rate", type=float, help="override the preset's peak learning rate")
     p.add_argument("--batch-size", type=int, help="override the preset's batch size")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--packing", action="store_true",
+                   help="pack whole documents into fixed-length blocks (no attention across documents)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or loss lines")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     p.add_argument("--no-report", action="store_true", help="skip the knowledge report")
@@ -81,9 +84,10 @@ def _pretrain(args: argparse.Namespace) -> int:
     from freq_unlearn.pretrain import PretrainConfig, pretrain
 
     config = PretrainConfig(size=args.size, arch=args.arch, epochs=args.epochs,
-                            learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed)
+                            learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed,
+                            packing=args.packing)
     out = pretrain(args.world, args.out, config, overwrite=args.overwrite, resume=args.resume,
-                   report=not args.no_report)
+                   report=not args.no_report, progress=not args.quiet)
     record = json.loads((out / "pretrain_record.json").read_text())
     print(f"wrote model {out}: {record['parameters']:,} parameters, {record['train_seconds']:.0f} s training, "
           f"final loss {record['final_train_loss']:.3f}")

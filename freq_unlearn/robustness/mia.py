@@ -132,18 +132,28 @@ def people_from_benchmark(benchmark: str, groups: Sequence[str] = MIA_GROUPS) ->
     return pd.concat(frames, ignore_index=True)
 
 
+def auc(members: np.ndarray, nonmembers: np.ndarray, axis: int = -1) -> Any:
+    """ROC AUC of "member" scores, as the Mann-Whitney U statistic over n1 * n2 (ties count half).
+
+    Equal to ``sklearn.metrics.roc_auc_score`` (tested), but vectorised over a leading resample axis so
+    a thousand bootstrap AUCs cost one ranking.
+    """
+    from scipy.stats import rankdata
+
+    n1, n2 = members.shape[axis], nonmembers.shape[axis]
+    ranks = rankdata(np.concatenate([members, nonmembers], axis=axis), axis=axis)
+    member_ranks = np.take(ranks, np.arange(n1), axis=axis).sum(axis=axis)
+    return (member_ranks - n1 * (n1 + 1) / 2) / (n1 * n2)
+
+
 def _auc_with_interval(members: np.ndarray, nonmembers: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float, float]:
     """AUC and its percentile interval, members and non-members resampled independently (people)."""
     from scipy import stats
-    from sklearn.metrics import roc_auc_score
 
-    def auc(a: np.ndarray, b: np.ndarray) -> float:
-        return float(roc_auc_score(np.r_[np.ones(len(a)), np.zeros(len(b))], np.r_[a, b]))
-
-    value = auc(members, nonmembers)
+    value = float(auc(members, nonmembers))
     if len(members) < 2 or len(nonmembers) < 2:
         return value, math.nan, math.nan
-    result = stats.bootstrap((members, nonmembers), auc, vectorized=False, paired=False, n_resamples=n_resamples,
+    result = stats.bootstrap((members, nonmembers), auc, vectorized=True, paired=False, n_resamples=n_resamples,
                              method="percentile", random_state=seed)
     return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
 

@@ -193,7 +193,7 @@ def relearn(model: str | os.PathLike, base: str | os.PathLike, benchmark: str | 
     items = recovery_items(ceiling, attacked_frame, halves).assign(model=str(model))
     summary = {
         "model": str(model), "base": str(base), "benchmark": benchmark, "forget_split": split,
-        "stratum": split.removeprefix("forget_"), "settings": asdict(config) | {"probes": list(probes)},
+        "stratum": split.removeprefix("forget_"), "settings": _plain(asdict(config)) | {"probes": list(probes)},
         "training": {"lr_scheduler": "constant", "loss": "causal LM over the whole text", "optimizer": "AdamW",
                      "texts": {m: len(texts[m]) for m in config.modes}, "benign_split": config.benign_split,
                      "benign_texts_dropped_for_naming_a_forget_person": dropped},
@@ -204,6 +204,11 @@ def relearn(model: str | os.PathLike, base: str | os.PathLike, benchmark: str | 
                         ignore_index=True)
     _write(Path(out), overwrite, records.assign(half=records["person_id"].astype(str).map(halves).fillna("")), items, summary)
     return summary
+
+
+def _plain(settings: dict[str, Any]) -> dict[str, Any]:
+    """Tuples as lists: the returned summary equals the JSON written."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
 
 
 def _write(out: Path, overwrite: bool, records: Any, items: Any, summary: dict[str, Any]) -> None:

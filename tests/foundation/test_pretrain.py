@@ -193,3 +193,15 @@ def test_packed_pretraining_records_its_blocks(tmp_path: Path) -> None:
     assert packing["blocks"] < record["documents"] and packing["blocks_per_step"] >= 1
     assert record["config"]["packing"] is True
     assert record["loss_curve"][-1]["loss"] < record["loss_curve"][0]["loss"]
+
+
+def test_cli_pretrain_packing_quiet(tmp_path: Path, capfd) -> None:
+    from freq_unlearn.cli import main
+
+    generate_world(tmp_path / "w", WorldConfig(people_per_tier=2, n_retain=4, n_utility=1, n_cities=10))
+    capfd.readouterr()
+    assert main(["pretrain", "--world", str(tmp_path / "w"), "--out", str(tmp_path / "m"), "--epochs", "1",
+                 "--batch-size", "8", "--packing", "--quiet", "--no-report"]) == 0
+    captured = capfd.readouterr()
+    assert "wrote model" in captured.out and "it/s" not in captured.err + captured.out
+    assert json.loads((tmp_path / "m" / "pretrain_record.json").read_text())["packing"]["blocks"] >= 1

@@ -254,3 +254,14 @@ def test_facts_parquet_reads_with_pandas(tiny_world: Path) -> None:
     f = pd.read_parquet(tiny_world / "facts.parquet")
     meta = json.loads((tiny_world / "world.json").read_text())
     assert len(f) == meta["summary"]["facts"] == meta["summary"]["people"] * 6
+
+
+def test_world_command_takes_rotation_and_heldout(tmp_path: Path) -> None:
+    from freq_unlearn.cli import main
+
+    out = tmp_path / "w"
+    assert main(["world", "--out", str(out), "--people-per-tier", "3", "--n-retain", "4", "--n-utility", "2",
+                 "--n-cities", "10", "--rotation", "2", "--n-heldout", "3"]) == 0
+    world = load_world(out)
+    assert world.config.rotation == 2 and world.config.n_heldout == 3
+    assert (world.facts()["group"] == schema.GROUP_HELDOUT).sum() == 3 * len(schema.RELATIONS)

@@ -1,5 +1,5 @@
 """Membership inference: the attack formulas, AUCs per stratum, and the lm-eval tasks agreeing with
-the direct path, on the shared tiny world and model (tests/conftest.py).
+the direct path, on the shared tiny world (tests/conftest.py) and a model trained on its corpus (conftest.py here).
 
 Until the world writes held-out people itself, the non-members are built here the way the world
 builds people: unused names, attribute values of this world, and the world's own biography templates
@@ -19,6 +19,7 @@ import pytest
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.robustness.mia import (
     attack_scores,
+    auc,
     lowest_mean,
     mia_aucs,
     mia_scores,
@@ -39,6 +40,16 @@ def test_min_k_takes_the_lowest_share_and_min_k_plus_plus_standardises_per_posit
     assert scores["loss"] == pytest.approx(lp.mean())
     assert scores["zlib"] == pytest.approx(lp.mean() / len(zlib.compress(b"some text")))
     assert membership_scores(lp.sum(), 5, "some text")["mia_loss"] == pytest.approx(-lp.mean())
+
+
+def test_auc_is_sklearns_roc_auc_and_vectorises_over_resamples():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.5, 1, 13).round(1), rng.normal(0, 1, 9).round(1)  # rounded: ties too
+    assert auc(a, b) == pytest.approx(roc_auc_score(np.r_[np.ones(13), np.zeros(9)], np.r_[a, b]))
+    batch = auc(np.stack([a, a[::-1]]), np.stack([b, b + 10]))
+    assert batch[0] == pytest.approx(auc(a, b)) and batch[1] == 0.0
 
 
 def _tiny_people(world_dir) -> pd.DataFrame:
@@ -68,11 +79,11 @@ def people(tiny_world) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def base_scores(tiny_model, people) -> pd.DataFrame:
+def base_scores(world_model, people) -> pd.DataFrame:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(str(tiny_model))
-    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model))
+    model = AutoModelForCausalLM.from_pretrained(str(world_model))
+    tokenizer = AutoTokenizer.from_pretrained(str(world_model))
     return mia_scores(model, tokenizer, people)
 
 
@@ -97,14 +108,14 @@ def test_strangers_against_strangers_sit_at_chance(base_scores):
     assert auc["low"] < 0.5 < auc["high"] or math.isclose(auc["auc"], 0.5)
 
 
-def test_input_without_nonmembers_is_refused_in_one_line(tiny_model, people):
+def test_input_without_nonmembers_is_refused_in_one_line(people):
     with pytest.raises(UserError, match="no person of group 'heldout'"):
         mia_scores(None, None, people[people["group"] != MIA_NONMEMBER])
     with pytest.raises(UserError, match="missing biography"):
         mia_scores(None, None, people.drop(columns=["biography"]))
 
 
-def test_lm_eval_mia_tasks_agree_with_the_direct_path(tiny_model, people, base_scores, tmp_path):
+def test_lm_eval_mia_tasks_agree_with_the_direct_path(world_model, people, base_scores, tmp_path):
     """`mia_<group>` splits in a benchmark folder -> lm-eval's loglikelihood_rolling tasks -> the same loss."""
     from lm_eval.evaluator import evaluate
     from lm_eval.models.huggingface import HFLM
@@ -119,10 +130,10 @@ def test_lm_eval_mia_tasks_agree_with_the_direct_path(tiny_model, people, base_s
     assert len(people_from_benchmark(str(bench))) == len(people)
 
     tm = TaskManager(include_path=str(TASKS_DIR / "mia"), include_defaults=False,
-                     metadata={"benchmark": str(bench), "pretrained": str(tiny_model)})
+                     metadata={"benchmark": str(bench), "pretrained": str(world_model)})
     names = tm.match_tasks(["freq_unlearn_*"])
     assert sorted(names) == sorted(f"freq_unlearn_synthetic_mia_{g}" for g in set(people["group"]))
-    lm = HFLM(pretrained=str(tiny_model), device="cpu", dtype="float32", batch_size=16)
+    lm = HFLM(pretrained=str(world_model), device="cpu", dtype="float32", batch_size=16)
     out = evaluate(lm=lm, task_dict=tm.load(names), log_samples=True, bootstrap_iters=0, verbosity="ERROR")
     records = records_from_mia_samples(out["samples"]).set_index("person_id").sort_index()
     direct = base_scores.set_index("person_id").sort_index()

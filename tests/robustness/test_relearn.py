@@ -1,7 +1,7 @@
 """Relearning attack: the people split, the training texts, recovery arithmetic, and a real run.
 
-The end-to-end run uses the shared tiny world (tests/conftest.py): the tiny pre-trained model is the
-base, a few real GA steps from `freq_unlearn.unlearn_methods.unlearn` make the unlearned model, and
+The end-to-end run uses the shared tiny world and benchmark (tests/conftest.py) and a base model built
+in seconds on its corpus (conftest.py here); a few real GA steps from `freq_unlearn.unlearn_methods.unlearn` make the unlearned model, and
 the attack takes real Trainer steps and real lm-eval evaluations.
 """
 
@@ -59,30 +59,31 @@ def test_recovery_is_a_ratio_of_means_between_floor_and_ceiling():
 
 
 @pytest.fixture(scope="module")
-def unlearned(tiny_model, tiny_benchmark, tmp_path_factory):
-    """The tiny base model after 8 real GA steps on forget_high (a strong rate, so it forgets)."""
+def unlearned(world_model, tiny_benchmark, tmp_path_factory):
+    """The base model after 8 real GA steps on forget_high (a strong rate, so it forgets)."""
     from freq_unlearn.unlearn_methods import unlearn
 
     out = tmp_path_factory.mktemp("unlearned") / "ga-high"
-    unlearn(model=str(tiny_model), benchmark=str(tiny_benchmark), forget="high", method="ga", out=out, retain=None,
+    unlearn(model=str(world_model), benchmark=str(tiny_benchmark), forget="high", method="ga", out=out, retain=None,
             max_steps=8, learning_rate=1e-3, per_device_train_batch_size=16, warmup_steps=0, save_strategy="no",
             disable_tqdm=True, metrics_max_items=0)
     return out
 
 
-def test_relearning_run_writes_items_and_recovery_per_half(tiny_model, tiny_benchmark, unlearned, tmp_path):
+def test_relearning_run_writes_items_and_recovery_per_half(world_model, tiny_benchmark, unlearned, tmp_path):
     config = RelearnConfig(steps=(4,), learning_rate=1e-3, batch_size=16, n_resamples=50)
     out = tmp_path / "relearn"
-    summary = relearn(unlearned, tiny_model, tiny_benchmark, "high", out, config)
+    summary = relearn(unlearned, world_model, tiny_benchmark, "high", out, config)
 
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk == json.loads(json.dumps(summary))
     halves = summary["halves"]
     assert set(halves) == {RELEARNED, HELDOUT} and not set(halves[RELEARNED]) & set(halves[HELDOUT])
-    assert summary["settings"]["steps"] == [0, 4] and summary["settings"]["probes"] == ["qa", "bio"]
+    probes = summary["settings"]["probes"]  # the bio probe only where the benchmark has biography prefixes
+    assert summary["settings"]["steps"] == [0, 4] and probes[0] == "qa"
 
     records = pd.read_parquet(out / "items.parquet")
-    assert set(records["role"]) == {"base", "attacked"} and set(records["probe"]) == {"qa", "bio"}
+    assert set(records["role"]) == {"base", "attacked"} and set(records["probe"]) == set(probes)
     assert set(records.loc[records["role"] == "attacked", "step"]) == {0, 4}
     items = pd.read_parquet(out / "recovery.parquet")
     assert (items.loc[items["step"] == 0, "gain"] == 0).all()  # step 0 is the floor itself
@@ -107,9 +108,9 @@ def test_relearning_run_writes_items_and_recovery_per_half(tiny_model, tiny_benc
     assert {e["mode"] for e in summary["recovery"]} == {"forget_half", "benign"}
 
 
-def test_cli_refuses_an_unknown_stratum_in_one_line_and_writes_nothing(tiny_model, tiny_benchmark, tmp_path, capsys):
+def test_cli_refuses_an_unknown_stratum_in_one_line_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "relearn"
-    code = main(["relearn", "--model", str(tiny_model), "--base", str(tiny_model), "--benchmark", str(tiny_benchmark),
+    code = main(["relearn", "--model", "m", "--base", "b", "--benchmark", str(tmp_path),
                  "--forget", "highest", "--out", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "'highest'" in err and "low, medium, high" in err
