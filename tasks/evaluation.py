@@ -60,12 +60,29 @@ def task_names(splits: Sequence[str], probes: Sequence[str] = ("qa",), variants:
 def _lm(model: Any, tokenizer: Any, device: str | None, batch_size: int, peft: str | None) -> Any:
     from lm_eval.models.huggingface import HFLM
 
+    class QuietHFLM(HFLM):
+        """lm-eval's evaluator never asks for ``disable_tqdm`` (and tqdm's TQDM_DISABLE loses to an
+        explicit ``disable=False``): the request bars are switched off here unless verbose."""
+
+        def loglikelihood(self, requests, disable_tqdm: bool = False):
+            return super().loglikelihood(requests, disable_tqdm=disable_tqdm or not _verbose())
+
+        def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+            return super().loglikelihood_rolling(requests, disable_tqdm=disable_tqdm or not _verbose())
+
+        def generate_until(self, requests, disable_tqdm: bool = False):
+            return super().generate_until(requests, disable_tqdm=disable_tqdm or not _verbose())
+
     if isinstance(model, (str, Path)):
-        return HFLM(pretrained=str(model), tokenizer=tokenizer, device=device or "cpu", dtype="float32",
-                    batch_size=batch_size, trust_remote_code=False, peft=peft)
+        return QuietHFLM(pretrained=str(model), tokenizer=tokenizer, device=device or "cpu", dtype="float32",
+                         batch_size=batch_size, trust_remote_code=False, peft=peft)
     if tokenizer is None:
         raise ValueError("evaluating a model object needs its tokenizer")
-    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
+    return QuietHFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
+
+
+def _verbose() -> bool:
+    return os.environ.get("FREQ_UNLEARN_VERBOSE") == "1"
 
 
 def _tokenizer_name(model: Any, tokenizer: Any) -> str:
@@ -113,7 +130,7 @@ class _quiet_lm_eval:
     their own progress, so errors only (``FREQ_UNLEARN_VERBOSE=1`` shows everything)."""
 
     def __enter__(self) -> None:
-        self.loud = os.environ.get("FREQ_UNLEARN_VERBOSE") == "1"
+        self.loud = _verbose()
         self.logger = logging.getLogger("lm_eval")
         self.level = self.logger.level
         self.tqdm = os.environ.get("TQDM_DISABLE")

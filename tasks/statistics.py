@@ -225,11 +225,15 @@ def holm(p_values: Sequence[float], alpha: float = 1 - CONFIDENCE) -> list[float
 
 
 def verdict(est: Estimate, adjusted_p: float, predicted_sign: int, min_items: int | None = None,
-            alpha: float = 1 - CONFIDENCE) -> str:
+            alpha: float = 1 - CONFIDENCE, min_units: int = 2) -> str:
     """'as predicted' / 'opposite' / 'inconclusive', or 'no verdict (...)' when the data cannot say.
 
     ``min_items`` is the smallest per-stratum item count behind the estimate (checked against MIN_ITEMS).
+    A claim about models needs ``min_units`` pre-trained models: from fewer, the direction and
+    interval are reported as *descriptive* (a people bootstrap says nothing about other models).
     """
+    if est.n_units < min_units:
+        return f"descriptive (fewer than {min_units} pre-trained models)"
     if min_items is not None and min_items < MIN_ITEMS:
         return f"no verdict (fewer than {MIN_ITEMS} items per stratum)"
     if est.degenerate or not math.isfinite(adjusted_p):

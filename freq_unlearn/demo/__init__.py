@@ -62,6 +62,7 @@ def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> 
         from freq_unlearn.demo.board import make_leaderboard
 
         demo.stage("leaderboard", out / "leaderboard" / DONE, lambda: make_leaderboard(demo))
+    demo.say("[demo] analysis and report ...")
     report = write_report(demo, analyse(demo), time.perf_counter() - started)
     demo.say(f"[demo] report: {report}")
     return report
