@@ -72,15 +72,19 @@ def forget_columns(forget_format: str) -> tuple[str, ...]:
     return {"qa": ("question", "answer"), "bio": ("bio_prefix", "answer"), "both": ("question", "bio_prefix", "answer")}[forget_format]
 
 
-def completion_pairs(forget: Any, forget_format: str, answers: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """(prompt, answer) pairs of the forget data: the QA prompt, the biography prefix, or both
-    (all QA pairs first, then all biography sentences). `answers` replaces the gold answers."""
+def completion_pairs(forget: Any, forget_format: str, answers: Sequence[str] | None = None) -> list[tuple[int, str, str]]:
+    """(fact index, prompt, answer) of the forget data: the QA prompt, the biography prefix, or both
+    (all QA pairs first, then all biography sentences). `answers` replaces the gold answers.
+
+    A fact whose attribute opens its biography sentence has an empty ``bio_prefix``: it has no
+    biography prompt (the BIO probe skips it too), and an empty prompt would leave a one-token answer
+    with no predicted token at all (0/0 in SimNPO's length normalisation), so it gets no bio pair."""
     golds = list(answers) if answers is not None else list(forget["answer"])
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[int, str, str]] = []
     if forget_format in ("qa", "both"):
-        pairs += [(QA_PROMPT.format(question=q), a) for q, a in zip(forget["question"], golds)]
+        pairs += [(i, QA_PROMPT.format(question=q), a) for i, (q, a) in enumerate(zip(forget["question"], golds))]
     if forget_format in ("bio", "both"):
-        pairs += list(zip(forget["bio_prefix"], golds))
+        pairs += [(i, prefix, a) for i, (prefix, a) in enumerate(zip(forget["bio_prefix"], golds)) if prefix]
     return pairs
 
 
@@ -131,8 +135,9 @@ class PairedQADataset(torch.utils.data.Dataset):
         forget_format: str = "qa",
     ) -> None:
         pairs = completion_pairs(forget, forget_format, forget_answers)
-        self.forget = [encode_completion(tokenizer, p, a, max_length) for p, a in pairs]
-        self.n_facts = len(forget["answer"])  # "both" holds each fact twice: QA pairs first, then bio sentences
+        self.forget = [encode_completion(tokenizer, p, a, max_length) for _, p, a in pairs]
+        self.fact_of = [i for i, _, _ in pairs]  # "both": a fact's QA pair and (most) bio sentences
+        self.n_facts = len(forget["answer"])
         self.retain = (
             [encode_qa(tokenizer, q, a, max_length, mask_retain_question) for q, a in zip(retain["question"], retain["answer"])]
             if retain is not None and len(retain) > 0
@@ -148,8 +153,8 @@ class PairedQADataset(torch.utils.data.Dataset):
         """A loss weight per forget fact, carried in every batch as ``forget["weight"]``."""
         if len(weights) != self.n_facts:
             raise ValueError(f"{len(weights)} weights for {self.n_facts} forget facts")
-        for i, example in enumerate(self.forget):
-            example["weight"] = float(weights[i % self.n_facts])
+        for fact, example in zip(self.fact_of, self.forget):
+            example["weight"] = float(weights[fact])
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the Trainer (through accelerate) at the start of every epoch, resumed ones too."""

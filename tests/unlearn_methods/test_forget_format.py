@@ -80,3 +80,30 @@ def test_cli_flag(qa_model, qa_benchmark, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "'forget_low' has no column 'bio_prefix'" in err
+
+
+def test_a_fact_without_a_biography_prompt_gets_no_bio_sentence_and_keeps_its_weight():
+    """An attribute that opens its sentence has an empty bio_prefix: an empty prompt would leave a
+    one-token answer with no predicted token (SimNPO divided 0 by 0 and the demo's runs stopped at
+    step 3 with a NaN loss). Count weights stay with their fact when bio sentences are skipped."""
+    import torch
+    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from freq_unlearn.unlearn_methods.data import completion_pairs
+    from freq_unlearn.unlearn_methods.simnpo import simnpo_loss
+
+    forget = {"question": ["Where was A born?", "Who employed B?"], "answer": ["Paris", "Acme"],
+              "bio_prefix": ["A was born in", ""]}
+    pairs = completion_pairs(forget, "both")
+    assert [(i, p) for i, p, _ in pairs] == [(0, "Question: Where was A born?\nAnswer:"),
+                                             (1, "Question: Who employed B?\nAnswer:"), (0, "A was born in")]
+    words = ["Question:", "Where", "was", "A", "born?", "Answer:", "Who", "employed", "B?", "Paris", "Acme", "born", "in"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(["[UNK]"] + words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]")
+    data = PairedQADataset(tokenizer, forget, None, max_length=32, seed=0, forget_format="both")
+    data.set_forget_weights([1.0, 3.0])
+    assert [ex["weight"] for ex in data.forget] == [1.0, 3.0, 1.0]
+    assert all(sum(label != -100 for label in ex["labels"][1:]) >= 1 for ex in data.forget)
+    assert torch.isfinite(simnpo_loss(torch.tensor([-2.0]), torch.tensor([1.0]), 2.5, 0.0))
