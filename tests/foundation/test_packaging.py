@@ -27,7 +27,7 @@ def test_non_editable_install_has_no_generic_top_level_names(tmp_path: Path) -> 
          "--target", str(target), str(ROOT)],
         check=True, capture_output=True, text=True, timeout=300,
     )
-    top = {p.name for p in target.iterdir() if not p.name.endswith((".dist-info", ".pth"))}
+    top = {p.name for p in target.iterdir() if not p.name.endswith((".dist-info", ".pth", ".start"))}
     assert top - {"bin", "__pycache__"} == {"freq_unlearn"}, top
     for part in PARTS:
         assert (target / "freq_unlearn" / part / "__init__.py").is_file()

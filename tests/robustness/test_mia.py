@@ -69,7 +69,7 @@ def _tiny_people(world_dir) -> pd.DataFrame:
     values = {rel: sorted(set(part["answer"])) for rel, part in facts.groupby("relation")}
     for i, name in enumerate(rng.sample(names, 16)):
         person = Person(f"h{i:05d}", name, MIA_NONMEMBER, 0, {rel: rng.choice(v) for rel, v in values.items()})
-        rows.append({"person_id": person.person_id, "group": MIA_NONMEMBER, "biography": biography(person, 0, rng)})
+        rows.append({"person_id": person.person_id, "group": MIA_NONMEMBER, "biography": biography(person, 0, rng).text})
     return pd.DataFrame(rows)
 
 
