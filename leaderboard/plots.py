@@ -79,6 +79,10 @@ def color(i: int) -> str:
     return f"C{i % 10}"
 
 
+# each panel's label follows its view (the generation view is scored by ROUGE-L recall)
+Y_LABELS = {"gen": "ROUGE-L recall forgetting, net of control", "prob": "gold log p forgetting, net of control (nats)"}
+
+
 def forgetting_by_stratum(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -95,12 +99,11 @@ def forgetting_by_stratum(results: Sequence[Mapping[str, Any]], out_dir: Path) -
                 errs[0].append(max(0.0, m[0] - m[1]))
                 errs[1].append(max(0.0, m[2] - m[0]))
             ax.bar(xs, ys, width=width, yerr=errs, capsize=3, color=color(i), label=label(str(result.get("method", "?"))))
-        ax.set_xticks(range(len(STRATA)), [f"{b} count (targeted)" for b in STRATA])
+        ax.set_xticks(range(len(STRATA)), [f"{b}\n(targeted)" for b in STRATA])
         ax.set_title(f"{view_name} view")
+        ax.set_ylabel(Y_LABELS[view])
         ax.axhline(0, color="grey", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("gold log p forgetting, net of control (nats)")
-    axes[1].set_ylabel("ROUGE-L recall forgetting, net of control")
     _legend(fig, axes[0])
     fig.suptitle("Targeted forgetting per frequency stratum, net of the untargeted control (95% interval)")
     return _save(fig, out_dir, "forgetting_by_stratum")
