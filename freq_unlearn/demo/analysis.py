@@ -64,15 +64,20 @@ class Results:
         return {k: v for k, v in self.__dict__.items() if k != "outcomes"}
 
 
-def load_outcomes(demo: Demo) -> Any:
+def base_records(demo: Demo) -> dict[str, Any]:
+    """Each pre-trained model's base per-item records, read once per analysis (model id -> frame)."""
+    import pandas as pd
+
+    return {m.id: pd.read_parquet(demo.base_records(m)) for m in demo.preset.models}
+
+
+def load_outcomes(demo: Demo, bases: dict[str, Any]) -> Any:
     """``pairing.pair`` rows of every run, with the run's model, method, target and seed."""
     import pandas as pd
 
-    frames, base_cache = [], {}
+    frames = []
     for run in demo.runs():
-        if run.model.id not in base_cache:
-            base_cache[run.model.id] = pd.read_parquet(demo.base_records(run.model))
-        paired = pairing.pair(base_cache[run.model.id], pd.read_parquet(demo.after_records(run)))
+        paired = pairing.pair(bases[run.model.id], pd.read_parquet(demo.after_records(run)))
         frames.append(paired.assign(model=run.model.id, size=run.model.size, method=run.method, target=run.target,
                                     seed=run.seed))
     return pd.concat(frames, ignore_index=True)
@@ -185,14 +190,12 @@ def _interpolate(curve: list[tuple[int, float]], level: float) -> tuple[float, i
     return None
 
 
-def equal_utility(demo: Demo) -> list[dict[str, Any]]:
+def equal_utility(demo: Demo, bases: dict[str, Any]) -> list[dict[str, Any]]:
     import pandas as pd
 
-    rows, base_cache = [], {}
+    rows = []
     for run in demo.runs():
-        if run.model.id not in base_cache:
-            base_cache[run.model.id] = pd.read_parquet(demo.base_records(run.model))
-        base = base_cache[run.model.id]
+        base = bases[run.model.id]
         curve = inrun_curve(demo, run, base)
         if len(curve) < 2:
             continue
@@ -239,14 +242,14 @@ def _equal_utility_estimates(demo: Demo, rows: list[dict[str, Any]]) -> list[dic
     return out
 
 
-def size_comparison(demo: Demo) -> dict[str, Any]:
+def size_comparison(demo: Demo, bases: dict[str, Any]) -> dict[str, Any]:
     """Finding 2: disagreement at matched generation-view forgetting, larger vs smaller models."""
     from scipy import stats
 
     sizes = demo.preset.sizes
     per_size = {s: [m for m in demo.preset.models if m.size == s] for s in sizes}
     claims = len(sizes) >= 2 and all(len(models) >= 2 for models in per_size.values())
-    values = _matched_disagreement(demo)
+    values = _matched_disagreement(demo, bases)
     summary: dict[str, Any] = {"sizes": list(sizes), "claims_a_verdict": claims, "per_model": values}
     if len(sizes) < 2:
         summary["verdict"] = "descriptive (one model size in this preset: run `--preset sizes`)"
@@ -266,15 +269,12 @@ def size_comparison(demo: Demo) -> dict[str, Any]:
     return summary
 
 
-def _matched_disagreement(demo: Demo) -> dict[str, float]:
+def _matched_disagreement(demo: Demo, bases: dict[str, Any]) -> dict[str, float]:
     """Per model: mean over its runs of the disagreement at the step where the generation view has
     forgotten MATCHED_GEN_FORGETTING of the known targeted items (QA probe)."""
-    import pandas as pd
-
     per_model: dict[str, list[float]] = {}
     for run in demo.runs():
-        base = pd.read_parquet(demo.base_records(run.model))
-        curve = inrun_curve(demo, run, base)
+        curve = inrun_curve(demo, run, bases[run.model.id])
         target = f"forget_{run.target}"
         items = [r[(r["probe"] == "qa") & (r["split"] == target)].set_index("fact_id") for _, r in curve]
         first = items[0]
@@ -294,13 +294,11 @@ def _matched_disagreement(demo: Demo) -> dict[str, float]:
     return {m: float(np.mean(v)) for m, v in per_model.items()}
 
 
-def model_summaries(demo: Demo) -> list[dict[str, Any]]:
+def model_summaries(demo: Demo, bases: dict[str, Any]) -> list[dict[str, Any]]:
     """What each pre-trained model knew: accuracy per group and probe, and the guessing floor."""
-    import pandas as pd
-
     rows = []
     for model in demo.preset.models:
-        base = pd.read_parquet(demo.base_records(model))
+        base = bases[model.id]
         floor = pairing.majority_answers(base)
         params = _parameters(demo, model)
         for probe in demo.preset.probes:
@@ -325,13 +323,14 @@ def _parameters(demo: Demo, model: Any) -> int:
 
 
 def analyse(demo: Demo) -> Results:
-    outcomes = load_outcomes(demo)
+    bases = base_records(demo)
+    outcomes = load_outcomes(demo, bases)
     results = Results(outcomes=outcomes)
-    results.models = model_summaries(demo)
+    results.models = model_summaries(demo, bases)
     results.slopes = frequency_slopes(demo, outcomes)
     results.strata = strata_means(demo, outcomes)
     results.retention = known_retention(demo, outcomes)
     results.costs = costs(demo, outcomes)
-    results.equal_utility = equal_utility(demo)
-    results.sizes = size_comparison(demo)
+    results.equal_utility = equal_utility(demo, bases)
+    results.sizes = size_comparison(demo, bases)
     return results
