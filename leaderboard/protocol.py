@@ -20,6 +20,12 @@ Scores (README "Headline score" has the formula and the reasons):
   mean of both views), ``ppl_before`` / ``ppl_after`` / ``ppl_ratio`` (utility answers), ``utility``;
 * ``headline`` = max(0, robustness) x min(1, utility / TOLERANCE).
 
+Robustness columns (when the relearning attack and membership inference ran, ``robustness_metrics``):
+``relearn/<b>`` and ``relearn_benign/<b>``: recovery of stratum b's gold log-probability (QA probe) after
+the last relearning step, on the never-relearned half / after benign fine-tuning (0 = still unlearned,
+1 = back at the base model); ``mia_auc/<b>``: Min-K%++ AUC of b's biographies against never-seen
+people after b was targeted (0.5 = indistinguishable). One seed each (the first), people bootstrap.
+
 Intervals: with the same two or more seeds on every stratum, the seeds are the units (a people
 bootstrap within each, combined by random effects: "random effects over N seeds"); otherwise seeds
 are averaged and the interval is the people bootstrap of the one base model.
@@ -194,3 +200,29 @@ def score_submission(base: Any, runs: Mapping[Run, Any], n_resamples: int = st.N
     outcomes = outcomes_of(base, runs)
     return {"metrics": score_outcomes(outcomes, n_resamples=n_resamples, seed=seed), "items": item_rows(outcomes),
             "runs": [{"target": t, "seed": s} for t, s in sorted(runs)]}
+
+
+RELEARN_METRICS = {"relearn": "forget_half", "relearn_benign": "benign"}  # metric prefix -> attack
+MIA_ATTACK = "minkpp"
+
+
+def robustness_metrics(relearning: Mapping[str, Mapping[str, Any]], aucs: Any = None) -> dict[str, dict[str, Any]]:
+    """Leaderboard entries from relearning summaries (target stratum -> ``robustness.relearn`` summary)
+    and a ``robustness.mia_aucs`` table whose ``model`` column names the target stratum each model unlearned."""
+    metrics: dict[str, dict[str, Any]] = {}
+    for target, summary in relearning.items():
+        last = max(e["step"] for e in summary["recovery"])
+        for prefix, mode in RELEARN_METRICS.items():
+            half = "heldout" if mode == "forget_half" else "all"
+            for e in summary["recovery"]:
+                if (e["mode"], e["half"], e["probe"], e["measure"], e["step"]) == (mode, half, "qa", "logprob", last):
+                    r = e["recovery"]
+                    metrics[f"{prefix}/{target}"] = {"value": r["value"], "ci_low": r["low"], "ci_high": r["high"],
+                                                     "interval": f"people bootstrap (one seed, {last} steps)",
+                                                     "n_items": e["n_items"], "n_people": r.get("n_people"), "n_seeds": 1}
+    if aucs is not None:
+        for row in aucs[(aucs["attack"] == MIA_ATTACK) & (aucs["model"] == aucs["stratum"])].itertuples(index=False):
+            metrics[f"mia_auc/{row.stratum}"] = {"value": row.auc, "ci_low": row.low, "ci_high": row.high,
+                                                 "interval": "bootstrap of members and non-members (one seed)",
+                                                 "n_items": int(row.n_members), "n_people": int(row.n_members), "n_seeds": 1}
+    return metrics

@@ -56,6 +56,15 @@ def _columns() -> list[Column]:
         for b in STRATA:
             cols.append(Column(f"{label} {b}", f"forget_{view}/{b}", f"net targeted forgetting of {b}-count facts"
                                f" ({unit}), all items", True, True))
+    for b in STRATA:
+        cols.append(Column(f"Relearn {b}", f"relearn/{b}", f"relearning recovery of {b}-count facts (gold log p, QA) on"
+                           " the never-relearned half after the attack (0 = still unlearned, 1 = base)", True, False))
+    for b in STRATA:
+        cols.append(Column(f"Benign relearn {b}", f"relearn_benign/{b}", f"recovery of {b}-count facts after benign"
+                           " fine-tuning on retain text (0 = still unlearned, 1 = base)", True, False))
+    for b in STRATA:
+        cols.append(Column(f"MIA AUC {b}", f"mia_auc/{b}", f"Min-K%++ AUC of {b}-count people's biographies against"
+                           " never-seen people, after unlearning them (0.5 = indistinguishable)", True, False))
     cols += [
         Column("Retain kept", "retain_kept", "share of known retain facts still known (mean of both views)", True, True),
         Column("Utility kept", "utility_kept", "share of known utility-split facts still known", True, True),

@@ -117,6 +117,17 @@ def difference_of_means(column: str, group: str, first: str, second: str) -> Sta
     return lambda cols, weights: a(cols, weights) - b(cols, weights)
 
 
+def within(statistic: Statistic, where: Callable[[Columns], np.ndarray]) -> Statistic:
+    """``statistic`` over the rows selected by ``where`` only (the others get weight 0), so that two
+    subsets of one unit (two methods on the same people) are resampled together: a paired comparison."""
+
+    def stat(cols: Columns, weights: np.ndarray) -> float:
+        mask = _memo(cols, ("within", where), lambda: np.asarray(where(cols), dtype=bool))
+        return statistic(cols, weights * mask)
+
+    return stat
+
+
 def ols_slope(outcome: str, term: str, covariates: Sequence[str] = (), categorical: Sequence[str] = ()) -> Statistic:
     """The OLS coefficient of ``term`` in outcome ~ 1 + term + covariates + dummies(categorical)."""
 

@@ -33,6 +33,7 @@ from .base import UnlearnConfig, UnlearnTrainer
 from .ga import PAPER_BIBTEX
 
 BASE_LOSSES = ("npo", "ga")
+SCALINGS = ("loss", "step")
 
 
 def count_weights(counts: Sequence[float], reference: float = 1.0, power: float = 1.0, max_weight: float = 10.0) -> list[float]:
@@ -62,6 +63,10 @@ class CountAwareConfig(UnlearnConfig):
             fact stated once).
         count_power (`float`, defaults to `1.0`): exponent of the log-count ratio (>= 0; 0 = no weighting).
         max_weight (`float`, defaults to `10.0`): weights are clipped to [1/max_weight, max_weight] (>= 1).
+        count_scaling (`str`, defaults to `"loss"`): where the weights act. "loss": each item's loss is
+            multiplied by its weight. "step": the learning rate is multiplied by the forget split's mean
+            weight (a run on frequent facts takes larger steps) and the items' losses by their weight over
+            that mean (relative emphasis only).
     The benchmark's forget split must have a ``count`` column.
     """
 
@@ -71,8 +76,12 @@ class CountAwareConfig(UnlearnConfig):
     count_reference: float = field(default=1.0, metadata={"help": "Count whose items get weight 1 (> 0)."})
     count_power: float = field(default=1.0, metadata={"help": "Exponent of log(1+c)/log(1+c_ref) (>= 0)."})
     max_weight: float = field(default=10.0, metadata={"help": "Weights clipped to [1/max_weight, max_weight] (>= 1)."})
+    count_scaling: str = field(default="loss", metadata={"help": "Where the weights act: per-item loss, or the step size.",
+                                                         "choices": list(SCALINGS)})
 
     def __post_init__(self) -> None:
+        if self.count_scaling not in SCALINGS:
+            raise ValueError(f"count_scaling must be one of {', '.join(SCALINGS)}; got {self.count_scaling!r}")
         if self.base_loss not in BASE_LOSSES:
             raise ValueError(f"base_loss must be one of {', '.join(BASE_LOSSES)}; got {self.base_loss!r}")
         if not self.beta > 0 or not self.count_reference > 0:
@@ -94,8 +103,25 @@ class CountAwareTrainer(UnlearnTrainer):
     def build_train_dataset(cls, tokenizer: Any, forget: Any, retain: Any | None, args: CountAwareConfig) -> Any:
         dataset = super().build_train_dataset(tokenizer, forget, retain, args)
         weights = count_weights([float(c) for c in forget["count"]], args.count_reference, args.count_power, args.max_weight)
+        dataset.count_step_scale = 1.0
+        if args.count_scaling == "step":
+            dataset.count_step_scale = sum(weights) / len(weights)
+            weights = [w / dataset.count_step_scale for w in weights]
         dataset.set_forget_weights(weights)
         return dataset
+
+    def create_optimizer(self, *args: Any, **kwargs: Any) -> Any:
+        optimizer = super().create_optimizer(*args, **kwargs)
+        if self.args.count_scaling == "step":
+            # before the scheduler exists, so its initial rate is the scaled one
+            for group in optimizer.param_groups:
+                group["lr"] *= self.step_scale
+        return optimizer
+
+    @property
+    def step_scale(self) -> float:
+        """The "step" variant's learning-rate factor: the forget split's mean count weight (1 for "loss")."""
+        return float(getattr(self.train_dataset, "count_step_scale", 1.0))
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         f = inputs["forget"]

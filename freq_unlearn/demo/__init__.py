@@ -58,6 +58,7 @@ def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> 
     for model in preset.models:
         demo.prepare_model(model)
     demo.unlearning_grid()
+    demo.robustness()
     if preset.leaderboard:
         from freq_unlearn.demo.board import make_leaderboard
 
@@ -73,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="run the whole suite end to end on the embedded synthetic world",
         description="rotated worlds -> pre-training -> counting -> benchmark -> lm-eval -> unlearning of every "
-        "forget stratum -> leaderboard -> DIR/report.md. Finished stages are reused when rerun into the same folder.",
+        "forget stratum -> relearning attack and membership inference -> leaderboard -> DIR/report.md. Finished stages are reused when rerun into the same folder.",
     )
     p.add_argument("--out", type=Path, required=True, help="run folder")
     g = p.add_mutually_exclusive_group()

@@ -17,6 +17,12 @@ The rules, fixed before any result was seen (statistics: ``freq_unlearn.tasks.st
 * **Equal utility**: each run's in-run curves give the targeted items' forgetting at the step where
   retain accuracy first fell by 5 and by 10 points (linear interpolation between evaluations); a
   stratum whose runs never fall that far is reported as not reaching the level.
+* **Count-aware method** (``count_aware_comparison``): narrowing of |slope| against its base loss
+  (NPO), paired on the same items, Holm-corrected, with the retain-accuracy cost difference beside it.
+* **Robustness** (main model only, so descriptive): relearning recovery of each targeted stratum
+  after the last attack step (forget_half: the never-relearned half; benign: all items), 0 = still
+  unlearned, 1 = back at the base model; membership-inference AUC of the targeted stratum's
+  biographies against never-seen people, before and after unlearning (0.5 = never seen).
 * **Views** (finding 2): misalignment = retention_prob - retention_gen and disagreement per stratum;
   compared across sizes at matched generation-view forgetting (half the known items forgotten, from
   the in-run curves) only when a preset has >= 2 models of each of >= 2 sizes; otherwise descriptive.
@@ -58,6 +64,8 @@ class Results:
     equal_utility: list[dict[str, Any]] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
     sizes: dict[str, Any] = field(default_factory=dict)
+    robustness: dict[str, Any] = field(default_factory=dict)
+    count_aware: list[dict[str, Any]] = field(default_factory=list)
     outcomes: Any = None  # the paired per-item table (pandas)
 
     def as_json(self) -> dict[str, Any]:
@@ -294,6 +302,97 @@ def _matched_disagreement(demo: Demo, bases: dict[str, Any]) -> dict[str, float]
     return {m: float(np.mean(v)) for m, v in per_model.items()}
 
 
+COUNT_AWARE = "countaware"
+COUNT_AWARE_BASE = "npo"  # the loss the count-aware method weights (unlearn_methods/countaware.py default)
+
+
+def count_aware_comparison(demo: Demo, outcomes: Any) -> list[dict[str, Any]]:
+    """Does the count-aware method narrow the frequency gap of its base loss at equal utility cost?
+
+    Rule, fixed before the run: per probe and measure, ``narrowing`` = |slope(NPO)| - |slope(count-aware)|
+    of net forgetting on log(count) (adjusted as in Finding 1), both methods on the same items and
+    people, so one people bootstrap per model resamples them together and models are combined by random
+    effects. Holm over the tests of this section. "narrows" when the corrected interval is above 0,
+    "widens" when below, "inconclusive" otherwise. Beside it, the difference in retain accuracy drop
+    (count-aware - NPO): "at equal utility cost" only when that interval contains 0.
+    """
+    methods = demo.preset.methods
+    if COUNT_AWARE not in methods or COUNT_AWARE_BASE not in methods:
+        return []
+    pair = outcomes[outcomes["method"].isin([COUNT_AWARE, COUNT_AWARE_BASE])]
+
+    def is_method(name: str) -> Any:
+        return lambda cols: np.asarray(cols["method"]).astype(str) == name
+
+    slope = st.ols_slope("net", "log_count", ["pre"], ["relation"])
+    ca, base = st.within(slope, is_method(COUNT_AWARE)), st.within(slope, is_method(COUNT_AWARE_BASE))
+    rows = []
+    for probe in demo.preset.probes:
+        for measure in MEASURES:
+            net = pairing.targeted_net(pair[pair["probe"] == probe], measure).dropna(subset=["net"])
+            est = _est(net, lambda c, w: abs(base(c, w)) - abs(ca(c, w)), demo)
+            diff = _est(net, lambda c, w: ca(c, w) - base(c, w), demo)
+            rows.append({"probe": probe, "measure": measure, "narrowing": est.as_dict(), "slope_difference": diff.as_dict(),
+                         "min_items": _min_items(net, ("model", "method", "stratum"))})
+    qa = pairing.seed_average(pair[(pair["probe"] == "qa") & (pair["split"] == "retain")])
+    qa = qa.assign(acc_drop=qa["contains_before"] - qa["contains_after"])
+    cost = _est(qa, st.difference_of_means("acc_drop", "method", COUNT_AWARE, COUNT_AWARE_BASE), demo).as_dict()
+    adjusted = st.holm([r["narrowing"]["p_value"] if r["narrowing"]["p_value"] is not None else math.nan for r in rows])
+    for row, p in zip(rows, adjusted):
+        est = st.Estimate(**{k: (math.nan if v is None else v) for k, v in row["narrowing"].items()})
+        word = st.verdict(est, p, predicted_sign=1, min_items=row["min_items"])
+        row["p_holm"] = p
+        row["verdict"] = {"as predicted": "narrows", "opposite": "widens"}.get(word, word)
+        row["retain_accuracy_drop_difference"] = cost
+        row["equal_cost"] = bool(cost["low"] is not None and cost["low"] <= 0 <= cost["high"])
+    return rows
+
+
+RELEARN_VIEWS = (("forget_half", "heldout"), ("benign", "all"))  # (attack, the half its recovery is read on)
+MIA_ATTACKS = ("loss", "minkpp")
+
+
+def robustness(demo: Demo) -> dict[str, Any]:
+    """Relearning recovery (last attack step) and MIA AUC of each targeted stratum, per method."""
+    import json
+
+    import pandas as pd
+
+    from freq_unlearn.robustness.mia import mia_aucs
+
+    runs = [r for r in demo.robustness_runs() if (demo.relearn_dir(r) / "summary.json").is_file()]
+    if not runs:
+        return {}
+    last = max(demo.preset.relearn_steps)
+    relearning = []
+    for run in runs:
+        summary = json.loads((demo.relearn_dir(run) / "summary.json").read_text())
+        for entry in summary["recovery"]:
+            if (entry["mode"], entry["half"]) in RELEARN_VIEWS and entry["step"] == last:
+                relearning.append({"method": run.method, "target": run.target, "mode": entry["mode"],
+                                   "probe": entry["probe"], "measure": entry["measure"], "step": last,
+                                   "n_items": entry["n_items"], "recovery": entry["recovery"],
+                                   "gain": entry["gain"]})
+    frames = [pd.read_parquet(demo.mia_records()).assign(model="base")]
+    frames += [pd.read_parquet(demo.mia_records(r)).assign(model=f"{r.method}/{r.target}") for r in runs
+               if demo.mia_records(r).is_file()]
+    aucs = mia_aucs(pd.concat(frames, ignore_index=True), attacks=MIA_ATTACKS, n_resamples=demo.preset.n_resamples)
+    auc = {(row.model, row.stratum, row.attack): {"value": row.auc, "low": row.low, "high": row.high}
+           for row in aucs.itertuples(index=False)}
+    membership = []
+    for run in runs:
+        for attack in MIA_ATTACKS:
+            membership.append({"method": run.method, "target": run.target, "attack": attack,
+                               "before": auc.get(("base", run.target, attack)),
+                               "after": auc.get((f"{run.method}/{run.target}", run.target, attack)),
+                               "n_members": int(aucs.loc[(aucs["model"] == "base") & (aucs["stratum"] == run.target),
+                                                         "n_members"].max()),
+                               "n_nonmembers": int(aucs["n_nonmembers"].max())})
+    return {"model": demo.preset.main_model.id, "relearn_steps": list(demo.preset.relearn_steps),
+            "relearning": relearning, "membership": membership,
+            "verdict": "descriptive (one pre-trained model)"}
+
+
 def model_summaries(demo: Demo, bases: dict[str, Any]) -> list[dict[str, Any]]:
     """What each pre-trained model knew: accuracy per group and probe, and the guessing floor."""
     rows = []
@@ -333,4 +432,6 @@ def analyse(demo: Demo) -> Results:
     results.costs = costs(demo, outcomes)
     results.equal_utility = equal_utility(demo, bases)
     results.sizes = size_comparison(demo, bases)
+    results.robustness = robustness(demo)
+    results.count_aware = count_aware_comparison(demo, outcomes)
     return results

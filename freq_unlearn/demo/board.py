@@ -5,6 +5,7 @@ submits, per method, its runs on the main model (every target, every seed). Scor
 leaderboard's own protocol (``freq_unlearn.leaderboard.score_submission``) over the per-item
 records the demo already has (QA probe, as the leaderboard evaluates), and the page is the
 leaderboard's static export: the same definitions and the same page as ``freq-unlearn leaderboard``.
+Methods the robustness stage attacked also get the relearning and membership-inference columns.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def make_leaderboard(demo: Demo) -> None:
                 after = pd.read_parquet(demo.after_records(run))
                 runs[(run.target, run.seed)] = after[after["probe"] == "qa"]
         scored = score_submission(base, runs, n_resamples=demo.preset.n_resamples)
+        scored["metrics"].update(_robustness(demo, method))
         scored["items"] = []  # the demo's own items.parquet has them
         results.append({"method": method, "submission": {"method": method, "forget_splits": [f"forget_{s}" for s in STRATA],
                                                          "settings": demo.preset.overrides(method)}, **scored})
@@ -44,3 +46,17 @@ def make_leaderboard(demo: Demo) -> None:
     config = {"benchmark": str(demo.benchmark_dir(model).relative_to(demo.out)),
               "base_model": str(demo.model_dir(model).relative_to(demo.out))}
     export(results, folder / "site", config, title=f"freq-unlearn demo leaderboard ({model.id})", force=True)
+
+
+def _robustness(demo: Demo, method: str) -> dict:
+    import pandas as pd
+
+    from freq_unlearn.leaderboard.protocol import robustness_metrics
+    from freq_unlearn.robustness.mia import mia_aucs
+
+    runs = [r for r in demo.robustness_runs() if r.method == method and (demo.relearn_dir(r) / "summary.json").is_file()]
+    if not runs:
+        return {}
+    relearning = {r.target: json.loads((demo.relearn_dir(r) / "summary.json").read_text()) for r in runs}
+    scores = pd.concat([pd.read_parquet(demo.mia_records(r)).assign(model=r.target) for r in runs], ignore_index=True)
+    return robustness_metrics(relearning, mia_aucs(scores, n_resamples=demo.preset.n_resamples))

@@ -4,12 +4,16 @@
                -> base evaluation (per-item records, every forget stratum + retain + utility, QA and BIO)
     grid:      model x method x target stratum x seed: unlearning (with in-run per-item records)
                -> evaluation of every split again (the untargeted strata are the control)
+    robustness (main model, first seed, the preset's robustness methods, every target):
+               relearning attack -> membership inference (the base model once, each run)
     then (freq_unlearn.demo.run_demo): leaderboard (first model) -> analysis -> report
 
 Layout::
 
     DIR/models/<model>/{world,counts,benchmark,model}/   DIR/models/<model>/base.parquet
-    DIR/runs/<model>/<method>/<target>/seed<k>/           checkpoint, run_record.json, inrun/, after.parquet
+    DIR/runs/<model>/<method>/<target>/seed<k>/           checkpoint, run_record.json, inrun/, after.parquet,
+                                                          relearn/ (robustness), mia.parquet (robustness)
+    DIR/models/<model>/mia.parquet                        membership-inference scores of the base model
 """
 
 from __future__ import annotations
@@ -70,6 +74,18 @@ class Demo:
 
     def after_records(self, run: Run) -> Path:
         return self.run_dir(run) / "after.parquet"
+
+    def relearn_dir(self, run: Run) -> Path:
+        return self.run_dir(run) / "relearn"
+
+    def mia_records(self, run: Run | None = None) -> Path:
+        """Membership-inference scores of a run's model, or of the main base model (``run=None``)."""
+        return (self.run_dir(run) if run else self.model_root(self.preset.main_model)) / "mia.parquet"
+
+    def robustness_runs(self) -> list[Run]:
+        p = self.preset
+        return [r for r in self.runs() if r.model == p.main_model and r.method in p.robustness_methods
+                and r.seed == p.seeds[0]]
 
     def runs(self) -> list[Run]:
         p = self.preset
@@ -152,6 +168,26 @@ class Demo:
                 method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False, inrun_records=True,
                 metrics_steps=self.preset.inrun_steps, **self.preset.overrides(run.method))
 
+    def relearn(self, run: Run) -> None:
+        import pandas as pd
+
+        from freq_unlearn.robustness.relearn import RelearnConfig, relearn
+
+        config = RelearnConfig(steps=self.preset.relearn_steps, probes=self.preset.probes, seed=run.seed,
+                               n_resamples=self.preset.n_resamples)
+        relearn(self.run_dir(run), base=self.model_dir(run.model), benchmark=self.benchmark_dir(run.model),
+                forget=run.target, out=self.relearn_dir(run), config=config, overwrite=True, progress=False,
+                ceiling=pd.read_parquet(self.base_records(run.model)), floor=pd.read_parquet(self.after_records(run)))
+
+    def membership(self, model_dir: Path, out: Path) -> None:
+        from freq_unlearn.robustness.mia import mia_scores, people_from_facts
+        from freq_unlearn.robustness.relearn import load_model
+        from freq_unlearn.tasks.evaluation import write_records
+        from freq_unlearn.world import load_world
+
+        people = people_from_facts(load_world(self.world_dir(self.preset.main_model)).facts())
+        write_records(mia_scores(*load_model(model_dir), people), out)
+
     # ------------------------------------------------------------------ the run
     def prepare_model(self, model: ModelSpec) -> None:
         root = self.model_root(model)
@@ -179,3 +215,22 @@ class Demo:
                            lambda r=run: self.evaluate(self.run_dir(r), r.model, self.after_records(r)), quiet=True)
                 bar.update()
         self.say(f"[demo] unlearning grid: {time.perf_counter() - started:.0f} s")
+
+    def robustness(self) -> None:
+        """Relearning attack and membership inference on the main model's runs of the robustness methods."""
+        runs = self.robustness_runs()
+        if not runs:
+            return
+        todo = [r for r in runs if not (self.mia_records(r).exists() and (self.relearn_dir(r) / "summary.json").exists())]
+        self.say(f"[demo] robustness: relearning and membership inference, {len(runs)} runs "
+                 f"({len(runs) - len(todo)} already done) ...")
+        started = time.perf_counter()
+        main = self.preset.main_model
+        self.stage(f"membership inference {main.id} base", self.mia_records(),
+                   lambda: self.membership(self.model_dir(main), self.mia_records()), quiet=True)
+        for run in runs:
+            self.stage(f"relearn {run.tag}", self.relearn_dir(run) / "summary.json", lambda r=run: self.relearn(r),
+                       quiet=True)
+            self.stage(f"membership inference {run.tag}", self.mia_records(run),
+                       lambda r=run: self.membership(self.run_dir(r), self.mia_records(r)), quiet=True)
+        self.say(f"[demo] robustness: {time.perf_counter() - started:.0f} s")

@@ -17,6 +17,12 @@ biography sentence, because the corpus taught the fact in biographies and the pr
 both probes; QA-format forget data alone leaves most biography-form knowledge in place
 (../shared/NOTES.md). IDK and IdkDPO answer a question with a refusal, which has no biography
 form: they get the QA pairs only.
+
+Robustness (relearning attack and membership inference, ``freq_unlearn.robustness``): on the main
+model, for every method in ``robustness_methods`` and every targeted stratum. The relearning
+attack uses the unlearning step size (learning rate 1e-4, batch 16) for ``relearn_steps`` steps;
+the default preset evaluates after 10 steps only (the time budget), thorough and paper at 5/10/20.
+The non-members of membership inference are the world's 32 held-out people (never in the corpus).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ QA_ONLY_METHODS = ("idk", "idkdpo")
 
 # The demo world: 16 forget people per tier x 6 relations = 96 facts per stratum (>= 30 per stratum
 # for a verdict), 32 retain and 16 utility people, 32 held-out people (never in the corpus).
-DEMO_WORLD = dict(design="tiered", people_per_tier=16, n_retain=32, n_utility=16, n_cities=20)
+DEMO_WORLD = dict(design="tiered", people_per_tier=16, n_retain=32, n_utility=16, n_cities=20, n_heldout=32)
 
 UNLEARN = dict(learning_rate=1e-4, max_steps=40, per_device_train_batch_size=16, warmup_steps=0,
                forget_format="both")
@@ -71,6 +77,7 @@ class DemoPreset:
     inrun_steps: int = 10  # per-item evaluation of the targeted split and retain every N steps
     leaderboard: bool = True  # every method submitted under the leaderboard protocol (first model)
     robustness_methods: tuple[str, ...] = ()  # relearning attack + membership inference (first model)
+    relearn_steps: tuple[int, ...] = (0, 5, 10, 20)  # relearning attack schedule (robustness stage)
     epochs: dict[str, int] = field(default_factory=dict)  # per-size override of the pre-training epochs
     n_resamples: int = 999  # people-bootstrap resamples per model
 
@@ -94,11 +101,13 @@ PRESETS: dict[str, DemoPreset] = {
     "quick": DemoPreset(
         "one tiny model, GA and NPO, every stage (CI's end-to-end run; descriptive only)",
         models=rotated("tiny", rotations=1), methods=("ga", "npo"), inrun_steps=20,
+        robustness_methods=("ga",), relearn_steps=(0, 5),
     ),
     # The default: three rotated worlds x one size; the frequency effect is estimated over models.
     "default": DemoPreset(
         "three tiny models on rotated worlds, GA/NPO/SimNPO and the count-aware method, the untargeted control",
         models=rotated("tiny"), methods=CORE_METHODS + (COUNT_AWARE,),
+        robustness_methods=CORE_METHODS, relearn_steps=(0, 10),
     ),
     # Finding 2 (views disagree more in larger models) needs >= 2 models per size.
     "sizes": DemoPreset(

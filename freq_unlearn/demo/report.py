@@ -172,6 +172,66 @@ def finding2_section(results: Results) -> list[str]:
     return lines + [""]
 
 
+def count_aware_section(results: Results) -> list[str]:
+    rows = results.count_aware
+    if not rows:
+        return []
+    cost = rows[0]["retain_accuracy_drop_difference"]
+    lines = ["## Does the count-aware method narrow the frequency gap?", "",
+             "`countaware` is NPO with each forget item's loss weighted by (log(1 + count) / log 2)^power "
+             "(`unlearn_methods/countaware.py`). Rule fixed before the run: narrowing = |slope of NPO| - |slope of "
+             "count-aware| (net forgetting on log(count), adjusted as in Finding 1), the two methods paired on the same "
+             "items and people; Holm over this table; narrows / widens only when the corrected interval excludes 0.", "",
+             "| probe | measure | narrowing [95% CI] | slope difference (count-aware - NPO) | p (Holm) | verdict |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['probe']} | {MEASURE_NAMES[r['measure']]} | {_interval(r['narrowing'], 3)} | "
+                     f"{_interval(r['slope_difference'], 3)} | {_num(r['p_holm'], 3)} | {r['verdict']} |")
+    equal = "the interval contains 0: equal utility cost" if rows[0]["equal_cost"] else "not equal utility cost"
+    lines += ["", f"Utility cost: retain accuracy drop, count-aware minus NPO: {_interval(cost, pct=True)} ({equal}).",
+              ""]
+    return lines
+
+
+def _unsigned(est: dict[str, Any] | None, digits: int = 3) -> str:
+    if not est or est.get("value") is None or not math.isfinite(est["value"]):
+        return "n/a"
+    if est.get("low") is None or not math.isfinite(est["low"]):
+        return _num(est["value"], digits)
+    return f"{_num(est['value'], digits)} [{_num(est['low'], digits)}, {_num(est['high'], digits)}]"
+
+
+def robustness_section(results: Results) -> list[str]:
+    r = results.robustness
+    if not r:
+        return []
+    steps = r["relearn_steps"]
+    lines = ["## Robustness: does forgetting survive relearning and membership inference?", "",
+             f"Model `{r['model']}` only ({r['verdict']}). **Relearning** (`freq-unlearn relearn`): each unlearned "
+             f"model is fine-tuned at the unlearning step size for {max(steps)} steps (schedule {steps}) on half of "
+             "the targeted stratum's people (recovery read on the other, never-relearned half) or on benign retain "
+             "text (all items); recovery = mean gain / mean removed: 0 = still unlearned, 1 = back at the base model "
+             "(people-bootstrap 95% interval; n/a when unlearning removed nothing on average). Measures: gold "
+             "log-probability (prob view) and `contains` (generation view).", "",
+             "| method | target | attack | QA log p | QA contains | BIO log p | BIO contains |", "|---|---|---|---|---|---|---|"]
+    cells: dict[tuple, dict] = {(e["method"], e["target"], e["mode"], e["probe"], e["measure"]): e for e in r["relearning"]}
+    keys = sorted({(e["method"], e["target"], e["mode"]) for e in r["relearning"]},
+                  key=lambda k: (k[0], STRATA.index(k[1]), k[2]))
+    for method, target, mode in keys:
+        row = [_interval(cells[(method, target, mode, p, m)]["recovery"]) if (method, target, mode, p, m) in cells
+               else "-" for p in ("qa", "bio") for m in ("logprob", "contains")]
+        lines.append(f"| {method} | {target} | {mode} | " + " | ".join(row) + " |")
+    lines += ["", "**Membership inference** (`freq_unlearn.robustness.mia`): AUC of telling the targeted stratum's "
+              "biographies from those of never-seen people (0.5 = indistinguishable), before and after unlearning "
+              "(members and non-members bootstrapped, 95% interval).", "",
+              "| method | target | attack | AUC before | AUC after | members / non-members |", "|---|---|---|---|---|---|"]
+    for e in r["membership"]:
+        before, after = _unsigned(e["before"]), _unsigned(e["after"])
+        lines.append(f"| {e['method']} | {e['target']} | {e['attack']} | {before} | {after} | "
+                     f"{e['n_members']} / {e['n_nonmembers']} |")
+    return lines + [""]
+
+
 def leaderboard_section(demo: Demo) -> list[str]:
     board = demo.out / "leaderboard" / "site" / "leaderboard.md"
     if not board.exists():
@@ -199,7 +259,7 @@ def write_report(demo: Demo, results: Results, seconds: float) -> Path:
     atomic_write_text(out / "results.json", json.dumps(results.as_json(), indent=1, default=float))
     sections = (header(demo) + models_section(results) + finding1_section(demo, results) + retention_section(results)
                 + costs_section(results) + equal_utility_section(results) + finding2_section(results)
-                + leaderboard_section(demo) + stages_section(demo, seconds))
+                + count_aware_section(results) + robustness_section(results) + leaderboard_section(demo) + stages_section(demo, seconds))
     path = out / "report.md"
     atomic_write_text(path, "\n".join(sections))
     return path

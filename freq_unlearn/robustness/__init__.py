@@ -23,6 +23,8 @@ _EXPORTS = {
     "mia_scores": ".mia",
     "mia_aucs": ".mia",
     "attack_scores": ".mia",
+    "people_from_facts": ".mia",
+    "membership_inference": ".mia",
     "ATTACKS": ".mia",
 }
 

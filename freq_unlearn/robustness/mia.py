@@ -22,8 +22,8 @@ token scored after the model's prefix token (as lm-eval's ``loglikelihood_rollin
   fits lm-eval's request types (they need every token's score, and Min-K%++ the full distribution),
   so they are computed here, directly on the model.
 
-The input is a table of (person_id, group, biography[, stratum]): the world's facts.parquet, one row
-per person, or a benchmark's ``mia_<group>`` splits (``people_from_benchmark``).
+The input is a table of (person_id, group, biography[, stratum]): from the world's facts.parquet
+(``people_from_facts``), or from a benchmark's ``mia_<group>`` splits (``people_from_benchmark``).
 """
 
 from __future__ import annotations
@@ -117,6 +117,14 @@ def mia_scores(model: Any, tokenizer: Any, people: Any, k: float = DEFAULT_K, ba
                         "stratum": stratum.astype(str)})
     out["member"] = out["group"] != MIA_NONMEMBER
     return pd.concat([out, pd.DataFrame(rows)], axis=1)
+
+
+def people_from_facts(facts: Any) -> Any:
+    """The (person_id, group, biography) table from a world's facts table (one row per person)."""
+    missing = [c for c in PEOPLE_COLUMNS if c not in facts.columns]
+    if missing:
+        raise UserError(f"facts table: no column {missing[0]!r} (membership inference needs each person's biography)")
+    return facts.drop_duplicates("person_id")[list(PEOPLE_COLUMNS)].reset_index(drop=True)
 
 
 def people_from_benchmark(benchmark: str, groups: Sequence[str] = MIA_GROUPS) -> Any:

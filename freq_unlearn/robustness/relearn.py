@@ -109,10 +109,10 @@ def _evaluator(benchmark: str, split: str, probes: Sequence[str]) -> Callable[[A
 
 
 def _train(model: Any, tokenizer: Any, texts: list[str], config: RelearnConfig,
-           at_step: Callable[[int], None]) -> None:
+           at_step: Callable[[int], None], progress: bool = True) -> None:
     """max(steps) Trainer steps of causal-LM loss on `texts`; `at_step(k)` at every scheduled k > 0."""
     import torch
-    from transformers import DataCollatorForLanguageModeling, Trainer, TrainerCallback, TrainingArguments
+    from transformers import DataCollatorForLanguageModeling, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
     schedule = set(config.steps) - {0}
 
@@ -128,9 +128,12 @@ def _train(model: Any, tokenizer: Any, texts: list[str], config: RelearnConfig,
             lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0,
             per_device_train_batch_size=config.batch_size, save_strategy="no", report_to="none",
             logging_steps=max(1, max(schedule) // 4), seed=config.seed, use_cpu=not torch.cuda.is_available(),
+            disable_tqdm=not progress,
         )  # fmt: skip
         trainer = Trainer(model=model, args=args, train_dataset=examples, processing_class=tokenizer,
                           data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False), callbacks=[EvaluateAt()])
+        if not progress:
+            trainer.remove_callback(PrinterCallback)  # with the bar off, the Trainer would print each loss dict
         trainer.train()
 
 
@@ -146,7 +149,7 @@ def _forget_rows(benchmark: str, forget: str, benign_split: str) -> tuple[str, l
 
 
 def _attacks(model: str | os.PathLike, texts: dict[str, list[str]], config: RelearnConfig,
-             measure: Callable[[Any, Any], Any], floor: Any) -> list[Any]:
+             measure: Callable[[Any, Any], Any], floor: Any, progress: bool) -> list[Any]:
     """Each mode from a fresh copy of the unlearned model; records at step 0 (the floor) and every scheduled step."""
     attacked = []
     for mode in config.modes:
@@ -154,18 +157,23 @@ def _attacks(model: str | os.PathLike, texts: dict[str, list[str]], config: Rele
         lm, tokenizer = load_model(model)
 
         def record(step: int, mode: str = mode, lm: Any = lm, tokenizer: Any = tokenizer) -> None:
-            print(f"freq-unlearn relearn: {mode} step {step}: evaluating", flush=True)
+            _say(progress, f"freq-unlearn relearn: {mode} step {step}: evaluating")
             attacked.append(measure(lm, tokenizer).assign(mode=mode, step=step))
 
-        print(f"freq-unlearn relearn: {mode}: {len(texts[mode])} texts, {max(config.steps)} steps", flush=True)
-        _train(lm, tokenizer, texts[mode], config, record)
+        _say(progress, f"freq-unlearn relearn: {mode}: {len(texts[mode])} texts, {max(config.steps)} steps")
+        _train(lm, tokenizer, texts[mode], config, record, progress)
     return attacked
 
 
 def relearn(model: str | os.PathLike, base: str | os.PathLike, benchmark: str | os.PathLike, forget: str,
-            out: str | os.PathLike, config: RelearnConfig | None = None, overwrite: bool = False) -> dict[str, Any]:
+            out: str | os.PathLike, config: RelearnConfig | None = None, overwrite: bool = False,
+            ceiling: Any = None, floor: Any = None, progress: bool = True) -> dict[str, Any]:
     """Run the relearning attacks on `model` (unlearned from `base`) for stratum `forget`; write DIR `out`.
 
+    ``ceiling`` / ``floor``: per-item records (``evaluate`` frames) of `base` / `model` that the caller
+    already has (the demo's base and after-unlearning evaluations); the rows of the forget split and
+    the probes are used, and must cover every item, else the model is evaluated here.
+    ``progress=False``: no progress lines, Trainer bar or loss dicts (the demo's one line per stage).
     Returns the summary that is also written to ``out/summary.json``.
     """
     import pandas as pd
@@ -184,11 +192,15 @@ def relearn(model: str | os.PathLike, base: str | os.PathLike, benchmark: str | 
         if not texts[mode]:
             raise UserError(f"relearn mode {mode!r}: no training text (benchmark {benchmark}, split {split})")
 
-    print(f"freq-unlearn relearn: evaluating the base model {base} (ceiling)", flush=True)
-    ceiling = measure(*load_model(base))
-    print(f"freq-unlearn relearn: evaluating the unlearned model {model} (floor, step 0)", flush=True)
-    floor = measure(*load_model(model))
-    attacked = _attacks(model, texts, config, measure, floor)
+    ceiling = _given(ceiling, split, probes, forget_rows)
+    if ceiling is None:
+        _say(progress, f"freq-unlearn relearn: evaluating the base model {base} (ceiling)")
+        ceiling = measure(*load_model(base))
+    floor = _given(floor, split, probes, forget_rows)
+    if floor is None:
+        _say(progress, f"freq-unlearn relearn: evaluating the unlearned model {model} (floor, step 0)")
+        floor = measure(*load_model(model))
+    attacked = _attacks(model, texts, config, measure, floor, progress)
     attacked_frame = pd.concat(attacked, ignore_index=True)
     items = recovery_items(ceiling, attacked_frame, halves).assign(model=str(model))
     summary = {
@@ -204,6 +216,25 @@ def relearn(model: str | os.PathLike, base: str | os.PathLike, benchmark: str | 
                         ignore_index=True)
     _write(Path(out), overwrite, records.assign(half=records["person_id"].astype(str).map(halves).fillna("")), items, summary)
     return summary
+
+
+def _say(progress: bool, line: str) -> None:
+    if progress:
+        print(line, flush=True)
+
+
+def _given(records: Any, split: str, probes: Sequence[str], forget_rows: list[dict]) -> Any:
+    """The rows of `records` for `split` and `probes`, if every probe is there and its items are the
+    split's (the QA probe all of them; the BIO probe may leave out facts without a biography prefix)."""
+    if records is None:
+        return None
+    rows = records[(records["split"] == split) & records["probe"].isin(list(probes))]
+    wanted = {str(r["fact_id"]) for r in forget_rows}
+    for probe in probes:
+        have = set(rows.loc[rows["probe"] == probe, "fact_id"].astype(str))
+        if not have or not have <= wanted or (probe == "qa" and have != wanted):
+            return None
+    return rows.reset_index(drop=True)
 
 
 def _plain(settings: dict[str, Any]) -> dict[str, Any]:

@@ -72,3 +72,26 @@ def test_a_run_on_the_tiny_world_lowers_forget_probability(tiny_model, tiny_benc
     assert record.status == "completed" and record.hyperparameters["base_loss"] == "npo"
     assert after.forget["answer_prob"] < before.forget["answer_prob"]
     assert after.forget["answer_nll"] > before.forget["answer_nll"]
+
+
+def test_step_scaling_scales_the_learning_rate_by_the_mean_weight_and_keeps_relative_weights(random_model, tmp_path):
+    from freq_unlearn.unlearn_methods.api import build_config, load_model_and_tokenizer
+    from freq_unlearn.unlearn_methods.countaware import CountAwareTrainer
+
+    rows = {"question": ["Where was Ava Lind born?", "Where was Bo Tarn born?"], "answer": ["Tarn", "Lind"], "count": [1, 10]}
+    weights = count_weights([1, 10])
+    lrs = {}
+    for scaling in ("loss", "step"):
+        args = build_config("countaware", tmp_path / scaling, retain_weight=0.0, disable_tqdm=True, metrics_max_items=0,
+                            learning_rate=1e-4, count_scaling=scaling)
+        model, tok = load_model_and_tokenizer(str(random_model))
+        data = CountAwareTrainer.build_train_dataset(tok, rows, None, args)
+        trainer = CountAwareTrainer(model=model, args=args, train_dataset=data, processing_class=tok)
+        lrs[scaling] = {g["lr"] for g in trainer.create_optimizer().param_groups}
+        got = sorted(float(data[i]["forget"]["weight"]) for i in range(len(data)))
+        expected = sorted(weights) if scaling == "loss" else sorted(w / (sum(weights) / 2) for w in weights)
+        assert got == pytest.approx(expected)
+    assert lrs["loss"] == {1e-4}
+    assert len(lrs["step"]) == 1 and lrs["step"].pop() == pytest.approx(1e-4 * sum(weights) / 2)
+    with pytest.raises(ValueError, match="count_scaling"):
+        build_config("countaware", tmp_path / "bad", count_scaling="sometimes")
