@@ -1,6 +1,6 @@
 """`freq-unlearn leaderboard {init,submit,reset,list,export,serve}`.
 
-    freq-unlearn leaderboard init   --store DIR --benchmark B --base-model M [--limit N]
+    freq-unlearn leaderboard init   --store DIR --benchmark B --base-model M [--limit N] [--people FACTS]
     freq-unlearn leaderboard submit --store DIR CHECKPOINT... | --metadata FILE
     freq-unlearn leaderboard list   --store DIR [--sort COLUMN] [--search TEXT]
     freq-unlearn leaderboard reset  --store DIR SUBMISSION_ID
@@ -41,6 +41,9 @@ def register(subparsers: Any) -> None:
     q.add_argument("--limit", type=int, help="evaluate only the first N items of every split (same for all)")
     q.add_argument("--max-checkpoint-gb", type=float, default=20.0, help="refuse checkpoints larger than this")
     q.add_argument("--force", action="store_true", help="replace the registration of a store that holds results")
+    q.add_argument("--people", help="a world's facts.parquet (or a person_id/group/biography table with held-out "
+                   "people): every submission also gets the relearning and membership-inference columns")
+    q.add_argument("--relearn-steps", default="0,10", help="relearning attack schedule with --people (default 0,10)")
     q.set_defaults(func=_init)
 
     q = sub.add_parser("submit", help="validate, evaluate and store a submission")
@@ -106,11 +109,16 @@ def _user_errors():
 
 
 def _init(args: argparse.Namespace) -> int:
+    from freq_unlearn.core.errors import UserError
     from freq_unlearn.leaderboard.submit import init_store
 
     with _user_errors():
+        try:
+            steps = tuple(int(x) for x in args.relearn_steps.split(",") if x.strip())
+        except ValueError:
+            raise UserError(f"--relearn-steps: expected comma-separated integers like 0,10, got {args.relearn_steps!r}") from None
         config = init_store(_open(args), args.benchmark, args.base_model, args.dataset, args.limit,
-                            int(args.max_checkpoint_gb * 1024**3), args.force)
+                            int(args.max_checkpoint_gb * 1024**3), args.force, args.people, steps)
     print(f"registered benchmark {config['benchmark']} with base model {config['base_model']}"
           f" ({len(config['tasks'])} tasks, limit {config['limit']})")
     return 0

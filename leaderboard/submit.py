@@ -37,8 +37,13 @@ def benchmark_splits(benchmark: str) -> list[str] | None:
 
 
 def init_store(store: Store, benchmark: str, base_model: str, dataset: str = "synthetic",
-               limit: int | None = None, max_bytes: int = ckpt.DEFAULT_MAX_BYTES, force: bool = False) -> dict[str, Any]:
+               limit: int | None = None, max_bytes: int = ckpt.DEFAULT_MAX_BYTES, force: bool = False,
+               people: str | None = None, relearn_steps: tuple[int, ...] = (0, 10)) -> dict[str, Any]:
     """Register the benchmark, its base model (fingerprinted) and the evaluation settings.
+
+    ``people``: a table of (person_id, group, biography) with held-out people (a world's facts.parquet):
+    every submission then also gets the robustness columns (relearning attack with ``relearn_steps``
+    and membership inference, on the first seed of each targeted stratum).
 
     Local paths are stored absolute and resolved, next to their content hashes, so that ``submit``
     can check that it evaluates against the very files registered here (``verify_registration``)."""
@@ -55,10 +60,27 @@ def init_store(store: Store, benchmark: str, base_model: str, dataset: str = "sy
         "base_model_sha256": base.sha256,
         "base_fingerprint": ckpt.base_fingerprint(base.folder),
         "max_checkpoint_bytes": max_bytes,
+        "robustness": _robustness_config(people, relearn_steps) if people else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     store.init(config, force=force)
     return config
+
+
+def _file_sha256(path: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _robustness_config(people: str, relearn_steps: tuple[int, ...]) -> dict[str, Any]:
+    from freq_unlearn.robustness.mia import people_table
+    from freq_unlearn.robustness.relearn import RelearnConfig
+
+    path = local_reference(people)
+    people_table(path)  # refuses a file without biographies or held-out people, before anything is stored
+    steps = list(RelearnConfig(steps=tuple(relearn_steps)).steps)
+    return {"people": path, "people_sha256": _file_sha256(path), "relearn_steps": steps}
 
 
 def verify_registration(config: dict[str, Any]) -> ckpt.CheckedCheckpoint:
@@ -77,6 +99,10 @@ def verify_registration(config: dict[str, Any]) -> ckpt.CheckedCheckpoint:
             f"benchmark {config['benchmark']} changed since `leaderboard init` (sha256 {current[:12]}, registered"
             f" {str(config['benchmark_sha256'])[:12]}): results would not be comparable; register it in a new store"
         )
+    robustness = config.get("robustness")
+    if robustness and (not Path(robustness["people"]).is_file() or _file_sha256(robustness["people"]) != robustness["people_sha256"]):
+        raise ckpt.CheckpointError(f"people table {robustness['people']} is missing or changed since `leaderboard init`:"
+                                   " register it in a new store")
     base = ckpt.fetch(str(config["base_model"]), max_bytes=config["max_checkpoint_bytes"])
     if base.sha256 != config["base_model_sha256"]:
         raise ckpt.CheckpointError(
@@ -169,7 +195,47 @@ def evaluate_runs(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckp
         else:
             model_dir, peft = clean, None
         after[(target.removeprefix("forget_"), seed)] = scoring.evaluate_model(model_dir, config, device, batch_size, peft=peft)
-    return protocol.score_submission(before, after, n_resamples=max(n_boot, 10))
+    scored = protocol.score_submission(before, after, n_resamples=max(n_boot, 10))
+    if config.get("robustness"):
+        scored["metrics"].update(robustness_of_runs(store, config, base, checked, before, after, max(n_boot, 10), progress))
+    return scored
+
+
+def robustness_of_runs(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint, checked: Checked,
+                       before: Any, after: dict[tuple[str, int], Any], n_boot: int,
+                       progress: Callable[[str], None]) -> dict[str, Any]:
+    """Relearning recovery and MIA AUC per targeted stratum, on each stratum's first seed (full checkpoints;
+    an adapter run gets no robustness columns)."""
+    import tempfile
+
+    import pandas as pd
+
+    from freq_unlearn.robustness.mia import mia_aucs, mia_scores, people_table
+    from freq_unlearn.robustness.relearn import RelearnConfig, load_model, relearn
+
+    settings = config["robustness"]
+    people = people_table(settings["people"])
+    relearning, scores = {}, []
+    firsts = {}
+    for (target, seed) in sorted(checked):
+        firsts.setdefault(target, seed)
+    for target, seed in sorted(firsts.items()):
+        one, clean = checked[(target, seed)]
+        if one.is_adapter:
+            progress(f"robustness: {target} seed {seed} is an adapter: no relearning or membership inference")
+            continue
+        stratum = target.removeprefix("forget_")
+        progress(f"robustness: relearning attack and membership inference on {target}, seed {seed}")
+        relearn_config = RelearnConfig(steps=tuple(settings["relearn_steps"]), probes=("qa",), seed=seed, n_resamples=n_boot,
+                                       limit=config["limit"])
+        with tempfile.TemporaryDirectory(prefix="relearn-", dir=store.cache_dir) as scratch:
+            relearning[stratum] = relearn(clean, ckpt.sanitized_copy(base, store.cache_dir / "checkpoints"),
+                                          config["benchmark"], stratum, Path(scratch) / "out", relearn_config,
+                                          ceiling=before, floor=after[(stratum, seed)], progress=False)
+        scores.append(mia_scores(*load_model(clean), people).assign(model=stratum))
+    if not relearning:
+        return {}
+    return protocol.robustness_metrics(relearning, mia_aucs(pd.concat(scores, ignore_index=True), n_resamples=n_boot))
 
 
 def submit(store: Store, submission: Submission, device: str = "cpu", batch_size: int = 16, n_boot: int = 1000,

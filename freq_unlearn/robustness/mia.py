@@ -127,6 +127,23 @@ def people_from_facts(facts: Any) -> Any:
     return facts.drop_duplicates("person_id")[list(PEOPLE_COLUMNS)].reset_index(drop=True)
 
 
+def people_table(path: str) -> Any:
+    """The people table of a file: a world's facts.parquet (one row per fact) or a (person_id, group,
+    biography) Parquet table; it must hold held-out people (the non-members)."""
+    import pandas as pd
+
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: not a readable Parquet table ({str(err).splitlines()[0]})") from None
+    try:
+        people = people_from_facts(table)
+        _check_people(people)
+    except UserError as err:
+        raise UserError(f"{path}: {err}") from None
+    return people
+
+
 def people_from_benchmark(benchmark: str, groups: Sequence[str] = MIA_GROUPS) -> Any:
     """The (person_id, group, biography) table from a benchmark's ``mia_<group>`` splits (those present)."""
     import pandas as pd

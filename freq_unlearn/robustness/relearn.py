@@ -58,6 +58,8 @@ class RelearnConfig:
     probes: evaluation probes; None = "qa", plus "bio" when the benchmark has biography prefixes.
     seed: the people split and the Trainer's data order.
     n_resamples: people-bootstrap resamples per interval.
+    limit: evaluate only the first N items of the split (as a leaderboard registered with --limit);
+        training still uses every fact of the relearned half.
     """
 
     steps: tuple[int, ...] = (0, 5, 10, 20)
@@ -69,8 +71,11 @@ class RelearnConfig:
     probes: tuple[str, ...] | None = None
     seed: int = 0
     n_resamples: int = 999
+    limit: int | None = None
 
     def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"relearn limit must be >= 1, got {self.limit}")
         if not self.steps or any(int(s) < 0 for s in self.steps):
             raise UserError(f"relearn steps must be >= 0, got {list(self.steps)}")
         object.__setattr__(self, "steps", tuple(sorted({0, *map(int, self.steps)})))
@@ -96,12 +101,12 @@ def load_model(model: str | os.PathLike) -> tuple[Any, Any]:
     return lm, tokenizer
 
 
-def _evaluator(benchmark: str, split: str, probes: Sequence[str]) -> Callable[[Any, Any], Any]:
+def _evaluator(benchmark: str, split: str, probes: Sequence[str], limit: int | None) -> Callable[[Any, Any], Any]:
     def run(model: Any, tokenizer: Any) -> Any:
         was_training = model.training
         model.eval()  # dropout off while measuring; the Trainer switches it back on each step
         try:
-            return evaluate(model, benchmark, [split], probes=probes, tokenizer=tokenizer)
+            return evaluate(model, benchmark, [split], probes=probes, tokenizer=tokenizer, limit=limit)
         finally:
             model.train(was_training)
 
@@ -185,18 +190,19 @@ def relearn(model: str | os.PathLike, base: str | os.PathLike, benchmark: str | 
     halves = split_people([person_of(r) for r in forget_rows], config.seed)
     has_bio = any(r.get("bio_prefix") for r in forget_rows)
     probes = config.probes or (("qa", "bio") if has_bio else ("qa",))
-    measure = _evaluator(benchmark, split, probes)
+    measure = _evaluator(benchmark, split, probes, config.limit)
+    evaluated = forget_rows[:config.limit] if config.limit else forget_rows
     texts = {"forget_half": relearn_texts(forget_rows, halves, config.form)}
     texts["benign"], dropped = benign_texts(benign_rows, forget_rows, config.form)
     for mode in config.modes:
         if not texts[mode]:
             raise UserError(f"relearn mode {mode!r}: no training text (benchmark {benchmark}, split {split})")
 
-    ceiling = _given(ceiling, split, probes, forget_rows)
+    ceiling = _given(ceiling, split, probes, evaluated)
     if ceiling is None:
         _say(progress, f"freq-unlearn relearn: evaluating the base model {base} (ceiling)")
         ceiling = measure(*load_model(base))
-    floor = _given(floor, split, probes, forget_rows)
+    floor = _given(floor, split, probes, evaluated)
     if floor is None:
         _say(progress, f"freq-unlearn relearn: evaluating the unlearned model {model} (floor, step 0)")
         floor = measure(*load_model(model))
