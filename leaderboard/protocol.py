@@ -214,6 +214,8 @@ def robustness_metrics(relearning: Mapping[str, Mapping[str, Any]], aucs: Any = 
         last = max(e["step"] for e in summary["recovery"])
         for prefix, mode in RELEARN_METRICS.items():
             half = "heldout" if mode == "forget_half" else "all"
+            metrics[f"{prefix}/{target}"] = {"value": None, "ci_low": None, "ci_high": None, "n_items": 0, "n_seeds": 1,
+                                             "interval": f"no evaluated item of this half ({mode}, {half})"}
             for e in summary["recovery"]:
                 if (e["mode"], e["half"], e["probe"], e["measure"], e["step"]) == (mode, half, "qa", "logprob", last):
                     r = e["recovery"]

@@ -36,7 +36,10 @@ def test_a_store_with_people_scores_relearning_and_membership_per_stratum(tiny_w
         assert 0 <= auc["value"] <= 1 and auc["ci_low"] <= auc["value"] <= auc["ci_high"]
         assert auc["n_items"] == int((facts["group"] == stratum).sum())
         for name in (f"relearn/{stratum}", f"relearn_benign/{stratum}"):
-            assert name in metrics and "people bootstrap (one seed, 2 steps)" == metrics[name]["interval"]
+            # with --limit 4 the evaluated items may all sit in the relearned half: then the entry says so
+            assert metrics[name]["interval"] in ("people bootstrap (one seed, 2 steps)",
+                                                 "no evaluated item of this half (forget_half, heldout)")
+        assert metrics[f"relearn_benign/{stratum}"]["interval"] == "people bootstrap (one seed, 2 steps)"
     shown = row(json.loads(path.read_text()))
     assert shown["MIA AUC high"] == round(metrics["mia_auc/high"]["value"], 3)
     assert "MIA AUC high" not in COMPACT_COLUMNS and "Relearn low" not in COMPACT_COLUMNS  # behind the toggle
