@@ -290,6 +290,26 @@ def _stratified_forget(forget: pd.DataFrame, strata: str, cuts, balance: bool, a
     return forget, (q1, q2)
 
 
+def _mia_tables(facts_df: pd.DataFrame) -> dict:
+    """``mia_<group>`` splits (person_id, group, biography; one row per person) when the facts carry
+    biographies and held-out people, the non-members of membership inference; else none."""
+    import pyarrow as pa
+
+    from freq_unlearn.tasks.scores import MIA_GROUPS, MIA_NONMEMBER, mia_split
+
+    if "biography" not in facts_df.columns or not (facts_df["group"].astype(str) == MIA_NONMEMBER).any():
+        return {}
+    people = facts_df.drop_duplicates("person_id").sort_values("person_id", kind="stable")
+    out = {}
+    for group in MIA_GROUPS:
+        rows = people[people["group"].astype(str) == group]
+        if len(rows):
+            frame = pd.DataFrame({"person_id": rows["person_id"].astype(str), "group": group,
+                                  "biography": rows["biography"].astype(str)})
+            out[mia_split(group)] = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    return out
+
+
 def _write_folder(out: Path, tables: dict, info: dict, overwrite: bool) -> None:
     """data/<split>.parquet, the dataset card and benchmark_info.json, swapped in at once."""
     import pyarrow.parquet as pq
@@ -360,7 +380,10 @@ def build_benchmark(
     }
     if world_hash is not None:
         info["world_hash"] = world_hash
-    _write_folder(Path(out), tables, info, overwrite)
+    mia = _mia_tables(facts_df)
+    if mia:
+        info["mia_sizes"] = {split: table.num_rows for split, table in mia.items()}
+    _write_folder(Path(out), {**tables, **mia}, info, overwrite)
     return DatasetDict({split: Dataset(tables[split]) for split in schema.BENCHMARK_SPLITS})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from freq_unlearn.core import schema
+from freq_unlearn.core.benchmark_folder import MIA_CONFIG
 
 DATA_DIR = "data"
 
@@ -20,6 +21,10 @@ def dataset_card(info: dict[str, Any]) -> str:
     # `datasets` caches a local folder with a `configs:` block under a key made of the card's
     # YAML alone (data paths are relative, file contents ignored): without the content hash
     # here, two benchmark folders -- or one folder rebuilt -- would load each other's cached rows.
+    if info.get("mia_sizes"):  # membership-inference biographies: their own columns, so their own config
+        lines += [f"- config_name: {MIA_CONFIG}", "  data_files:"]
+        for split in info["mia_sizes"]:
+            lines += [f"  - split: {split}", f"    path: {DATA_DIR}/{split}.parquet"]
     if info.get("data_sha256"):
         lines += ["dataset_info:", "  config_name: default",
                   f"  description: 'freq-unlearn benchmark, data sha256 {info['data_sha256']}'"]
@@ -62,6 +67,7 @@ def dataset_card(info: dict[str, Any]) -> str:
         "| --- | ---: |",
     ]
     lines += [f"| {split} | {n} |" for split, n in info["sizes"].items()]
+    lines += [f"| {split} (config `{MIA_CONFIG}`) | {n} |" for split, n in (info.get("mia_sizes") or {}).items()]
     lines += [
         "",
         "`*_paraphrased` splits hold the same facts with the first paraphrase as `question`",

@@ -25,7 +25,7 @@ from typing import Any
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
-from freq_unlearn.core.benchmark_folder import BenchmarkError, load_splits
+from freq_unlearn.core.benchmark_folder import MIA_CONFIG, BenchmarkError, load_splits
 from freq_unlearn.core.lm import encode_pair
 from freq_unlearn.core.schema import QA_PROMPT
 from freq_unlearn.tasks.benchmark_io import load_paper_split, load_split, resolve_source, warn_if_other_world
@@ -174,7 +174,7 @@ def load_mia(**kwargs: Any) -> dict[str, DocList]:
     """custom_dataset of the membership-inference tasks: split ``mia_<group>`` (person_id, biography)."""
     split = kwargs[SPLIT_KEY]
     source = resolve_source(kwargs[DATASET_KEY], kwargs)
-    splits = load_splits(source)
+    splits = load_splits(source, MIA_CONFIG)
     if split not in splits:
         raise BenchmarkError(f"benchmark {source}: split '{split}' is missing (found: {', '.join(sorted(splits)) or 'none'}); "
                              "membership inference needs the biographies of a world with held-out people")

@@ -3,6 +3,8 @@
 Layout (written by ``freq-unlearn build``; ``load_dataset(DIR)`` gives the same splits)::
 
     DIR/data/<split>.parquet     one file per split (schema.BENCHMARK_SPLITS, BENCHMARK_COLUMNS)
+    DIR/data/mia_<group>.parquet membership-inference biographies (config "mia"; only when the world
+                                 has held-out people)
     DIR/README.md                dataset card whose ``configs:`` block names the splits
     DIR/benchmark_info.json      how it was built (strata, counts provenance, world hash, ...)
 
@@ -28,14 +30,16 @@ if TYPE_CHECKING:
 DATA_DIR = "data"
 INFO_FILE = "benchmark_info.json"
 CARD_FILE = "README.md"
+MIA_CONFIG = "mia"  # the card's config of the membership-inference splits (mia_<group>)
 
 
 class BenchmarkError(UserError, ValueError):
     """A benchmark that cannot be used: the message is one line naming what is missing."""
 
 
-def _card_data_files(folder: Path) -> dict[str, list[Path]]:
-    """Split -> files from the README ``configs:`` block (the ``datasets`` convention)."""
+def _card_data_files(folder: Path, name: str | None = None) -> dict[str, list[Path]]:
+    """Split -> files of config ``name`` (default: "default") from the README ``configs:`` block (the
+    ``datasets`` convention)."""
     import yaml
 
     readme = folder / CARD_FILE
@@ -49,7 +53,11 @@ def _card_data_files(folder: Path) -> dict[str, list[Path]]:
     except yaml.YAMLError as err:
         raise BenchmarkError(f"benchmark {folder}: {CARD_FILE} front matter is not YAML ({str(err).splitlines()[0]})") from None
     configs = meta.get("configs") or [] if isinstance(meta, dict) else []
-    config = next((c for c in configs if c.get("config_name", "default") == "default"), None) or (configs[0] if configs else None)
+    config = next((c for c in configs if c.get("config_name", "default") == (name or "default")), None)
+    if config is None and name is None:
+        config = configs[0] if configs else None
+    if config is None and name is not None:
+        raise BenchmarkError(f"benchmark {folder}: no config {name!r} in {CARD_FILE}")
     files: dict[str, list[Path]] = {}
     for entry in (config or {}).get("data_files") or []:
         patterns = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
@@ -74,7 +82,7 @@ def _version(folder: Path) -> tuple:
 
 
 @functools.lru_cache(maxsize=16)
-def _load_local_version(folder: str, version: tuple) -> dict[str, datasets.Dataset]:
+def _load_local_version(folder: str, version: tuple, config: str | None = None) -> dict[str, datasets.Dataset]:
     import datasets
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -82,7 +90,7 @@ def _load_local_version(folder: str, version: tuple) -> dict[str, datasets.Datas
 
     root = Path(folder)
     splits = {}
-    for split, paths in (_card_data_files(root) or _parquet_by_name(root)).items():
+    for split, paths in (_card_data_files(root, config) or _parquet_by_name(root)).items():
         if not paths:
             raise BenchmarkError(f"benchmark {folder}: split '{split}' names no existing file")
         tables = []
@@ -126,7 +134,7 @@ def load_splits(source: str, config: str | None = None) -> dict[str, datasets.Da
     """Every split of a benchmark: a local folder (read directly) or a Hub dataset id."""
     path = Path(source).expanduser()
     if path.is_dir():
-        return _load_local_version(str(path.resolve()), _version(path.resolve()))
+        return _load_local_version(str(path.resolve()), _version(path.resolve()), config)
     if path.exists():
         raise BenchmarkError(f"benchmark {source}: not a folder")
     if is_local(source):

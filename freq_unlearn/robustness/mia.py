@@ -148,9 +148,9 @@ def people_from_benchmark(benchmark: str, groups: Sequence[str] = MIA_GROUPS) ->
     """The (person_id, group, biography) table from a benchmark's ``mia_<group>`` splits (those present)."""
     import pandas as pd
 
-    from freq_unlearn.core.benchmark_folder import load_splits
+    from freq_unlearn.core.benchmark_folder import MIA_CONFIG, load_splits
 
-    splits = load_splits(str(benchmark))
+    splits = load_splits(str(benchmark), MIA_CONFIG)
     frames = [splits[mia_split(g)].to_pandas().assign(group=g) for g in groups if mia_split(g) in splits]
     if not frames:
         raise UserError(f"benchmark {benchmark}: no mia_<group> split (membership inference needs biographies)")
