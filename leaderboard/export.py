@@ -15,11 +15,14 @@ import hashlib
 import html
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import plots
-from freq_unlearn.leaderboard.ranking import COLUMNS, INTRO, Column, format_table, rank
+from freq_unlearn.leaderboard.ranking import (
+    COLUMNS, INTRO, METHOD_TABLE_COLUMNS, Column, curves_note, format_table, method_table, rank, ranked_order,
+)
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.fsutil import atomic_write_text, prepare_output_dir
 
@@ -61,6 +64,22 @@ SCRIPT = """
   for (const th of table.tHead.rows[0].cells) {
     th.addEventListener("click", function () { sortBy(th); });
   }
+  // the per-method view: the select, or a click on a row's method, shows that method's section
+  const picker = document.getElementById("method-select");
+  function showView(id) {
+    for (const v of document.querySelectorAll(".method-view")) v.hidden = v.id !== id;
+    picker.value = id;
+  }
+  if (picker) {
+    picker.addEventListener("change", function () { showView(picker.value); });
+    for (const tr of body.rows) {
+      tr.cells[1].addEventListener("click", function () {
+        showView(tr.dataset.view);
+        document.getElementById("method-view").scrollIntoView();
+      });
+    }
+    showView(picker.value);
+  }
   search.addEventListener("input", apply);
   toggle.addEventListener("change", function () { table.classList.toggle("all", toggle.checked); });
   apply();
@@ -80,6 +99,9 @@ tr:nth-child(even) td { background: #fafafa; }
 .plots img { max-width: 100%; border: 1px solid #ddd; margin: 0.5rem 0; }
 .note { color: #555; font-size: 13px; max-width: 60rem; }
 table:not(.all) .extra { display: none; }
+#board td:nth-child(2) { cursor: pointer; text-decoration: underline dotted; }
+.method-view img { max-width: 100%; border: 1px solid #ddd; }
+.method-view th { cursor: default; position: static; }
 """
 
 
@@ -94,18 +116,97 @@ def _cell(col: Column, value: Any) -> str:
     return f'<td class="text{extra}" data-v="{text.lower()}">{text}</td>'
 
 
-def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any]) -> str:
-    esc = lambda v: html.escape(str(v), quote=True)  # noqa: E731
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _png(data: bytes) -> str:
+    return f"data:image/png;base64,{base64.b64encode(data).decode()}"
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else esc(value)
+
+
+@dataclass
+class MethodView:
+    """What the per-method view shows of one result: its plots (PNG bytes, file stem) and numbers."""
+
+    view_id: str  # the section's HTML id
+    method: str
+    submission_id: str
+    table: list[dict[str, Any]]
+    strata: tuple[str, bytes]
+    curves: tuple[str, bytes] | None
+    note: str | None
+
+
+def method_views(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], out_dir: Path) -> list[MethodView]:
+    """One view per result, in ranked order; the plots are written into ``out_dir``."""
+    files = plots.method_plots(results, out_dir)
+
+    def png(paths: list[Path] | None) -> tuple[str, bytes] | None:
+        if not paths:
+            return None
+        path = next(p for p in paths if p.suffix == ".png")
+        return path.stem, path.read_bytes()
+
+    views = []
+    for n, i in enumerate(ranked_order(results, rows), start=1):
+        r = results[i]
+        views.append(MethodView(f"view-{n}", str(r.get("method", "")), str(r.get("submission_id", "")), method_table(r),
+                                png(files[i]["strata"]), png(files[i]["curves"]), curves_note(r)))  # type: ignore[arg-type]
+    return views
+
+
+CURVES_SOURCE = ("Reported by the submitter's run records (run_record.json, per-step evaluations on the forget and"
+                 " retain data during unlearning), kept as submitted: the leaderboard verifies only the final checkpoints.")
+
+
+def render_view(v: MethodView) -> str:
+    name = esc(v.method)
+    head = "".join(f"<th>{esc(c)}</th>" for c in METHOD_TABLE_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{_number(r.get(c))}</td>" for c in METHOD_TABLE_COLUMNS) + "</tr>" for r in v.table)
+    stem, data = v.strata
+    parts = [
+        f'<section class="method-view" id="{v.view_id}" data-method="{name}">',
+        f'<h3 class="view-method">{name}</h3><p class="note">submission <code>{esc(v.submission_id)}</code></p>',
+        f'<figure class="strata-plot"><img alt="Per-stratum forgetting of {name}" src="{_png(data)}">'
+        f'<figcaption>Per-stratum forgetting of {name}: net targeted forgetting in both views and the erased share, with'
+        f' 95% intervals; hatched: collateral cost (<a href="{stem}.svg">SVG</a>, <a href="{stem}.png">PNG</a>)</figcaption></figure>',
+        f'<table class="strata-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+        f'<h4>Forgetting curves</h4><p class="note">{esc(CURVES_SOURCE)}</p>',
+    ]
+    if v.curves is not None:
+        stem, data = v.curves
+        parts.append(f'<figure class="curves-plot"><img alt="Forgetting curves of {name}, reported by the submitter\'s run records"'
+                     f' src="{_png(data)}"><figcaption>Forgetting curves of {name} (reported by the submitter\'s run records;'
+                     f' <a href="{stem}.svg">SVG</a>, <a href="{stem}.png">PNG</a>)</figcaption></figure>')
+    if v.note:
+        parts.append(f'<p class="no-curves">{esc(v.note)}</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any],
+                views: Sequence[MethodView] = ()) -> str:
     head = "".join(
         f'<th class="{("" if c.numeric else "text") + ("" if c.compact else " extra")}" data-numeric="{int(c.numeric)}"'
         f' title="{esc(c.help)}">{esc(c.name)}</th>'
         for c in COLUMNS
     )
     body = []
+    view_of = {id(r): v.view_id for r, v in zip(rows, views)}
     for r in rows:
         searchable = " ".join(str(r.get(c.name, "")) for c in COLUMNS if not c.numeric).lower()
         cells = "".join(_cell(c, r.get(c.name)) for c in COLUMNS)
-        body.append(f'<tr data-search="{esc(searchable)}">{cells}</tr>')
+        body.append(f'<tr data-search="{esc(searchable)}" data-view="{view_of.get(id(r), "")}">{cells}</tr>')
+    options = "".join(f'<option value="{v.view_id}">{esc(v.method)}</option>' for v in views)
+    method_section = (
+        '<h2 id="method-view">Per-method view</h2><div class="controls"><label for="method-select">Method</label>'
+        f' <select id="method-select">{options}</select><span class="note">or click a method in the table</span></div>'
+        + "\n".join(render_view(v) for v in views)
+    ) if views else ""
     figures = "".join(
         f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
         f'<figcaption>{esc(name)} (<a href="{esc(name)}.svg">SVG</a>, <a href="{esc(name)}.png">PNG</a>)</figcaption></figure>'
@@ -129,6 +230,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], 
 {chr(10).join(body)}
 </tbody></table>
 <h2>Plots</h2><div class="plots">{figures}</div>
+{method_section}
 <script>{SCRIPT}</script>
 </body></html>
 """
@@ -147,7 +249,11 @@ def export(results: Sequence[Mapping[str, Any]], out_dir: Path, config: Mapping[
     with prepare_output_dir(out_dir, overwrite=True) as tmp:
         plot_files = plots.all_plots(results, tmp)
         images = {name: next(p for p in paths if p.suffix == ".png").read_bytes() for name, paths in plot_files.items()}
-        atomic_write_text(tmp / "index.html", render_html(rows, images, title, config))
+        views = method_views(results, rows, tmp)
+        for v in views:  # the per-method plots are files too (the page inlines their PNGs)
+            for stem, _ in filter(None, (v.strata, v.curves)):
+                plot_files[stem] = [tmp / f"{stem}.png", tmp / f"{stem}.svg"]
+        atomic_write_text(tmp / "index.html", render_html(rows, images, title, config, views))
         atomic_write_text(tmp / "leaderboard.json", json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         atomic_write_text(tmp / "leaderboard.md", format_table(rows) + "\n")
         names = {f"{name}.{p.suffix[1:]}": p.name for name, paths in plot_files.items() for p in paths}
