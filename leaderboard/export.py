@@ -15,13 +15,12 @@ import hashlib
 import html
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import plots
 from freq_unlearn.leaderboard.ranking import (
-    COLUMNS, INTRO, METHOD_TABLE_COLUMNS, Column, curves_note, format_table, method_table, rank, ranked_order,
+    COLUMNS, CURVES_SOURCE, INTRO, METHOD_TABLE_COLUMNS, Column, format_table, rank,
 )
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.fsutil import atomic_write_text, prepare_output_dir
@@ -128,46 +127,11 @@ def _number(value: Any) -> str:
     return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else esc(value)
 
 
-@dataclass
-class MethodView:
-    """What the per-method view shows of one result: its plots (PNG bytes, file stem) and numbers."""
-
-    view_id: str  # the section's HTML id
-    method: str
-    submission_id: str
-    table: list[dict[str, Any]]
-    strata: tuple[str, bytes]
-    curves: tuple[str, bytes] | None
-    note: str | None
-
-
-def method_views(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], out_dir: Path) -> list[MethodView]:
-    """One view per result, in ranked order; the plots are written into ``out_dir``."""
-    files = plots.method_plots(results, out_dir)
-
-    def png(paths: list[Path] | None) -> tuple[str, bytes] | None:
-        if not paths:
-            return None
-        path = next(p for p in paths if p.suffix == ".png")
-        return path.stem, path.read_bytes()
-
-    views = []
-    for n, i in enumerate(ranked_order(results, rows), start=1):
-        r = results[i]
-        views.append(MethodView(f"view-{n}", str(r.get("method", "")), str(r.get("submission_id", "")), method_table(r),
-                                png(files[i]["strata"]), png(files[i]["curves"]), curves_note(r)))  # type: ignore[arg-type]
-    return views
-
-
-CURVES_SOURCE = ("Reported by the submitter's run records (run_record.json, per-step evaluations on the forget and"
-                 " retain data during unlearning), kept as submitted: the leaderboard verifies only the final checkpoints.")
-
-
-def render_view(v: MethodView) -> str:
+def render_view(v: plots.MethodView) -> str:
     name = esc(v.method)
     head = "".join(f"<th>{esc(c)}</th>" for c in METHOD_TABLE_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{_number(r.get(c))}</td>" for c in METHOD_TABLE_COLUMNS) + "</tr>" for r in v.table)
-    stem, data = v.strata
+    stem, data = v.strata.stem, v.strata.read_bytes()
     parts = [
         f'<section class="method-view" id="{v.view_id}" data-method="{name}">',
         f'<h3 class="view-method">{name}</h3><p class="note">submission <code>{esc(v.submission_id)}</code></p>',
@@ -178,7 +142,7 @@ def render_view(v: MethodView) -> str:
         f'<h4>Forgetting curves</h4><p class="note">{esc(CURVES_SOURCE)}</p>',
     ]
     if v.curves is not None:
-        stem, data = v.curves
+        stem, data = v.curves.stem, v.curves.read_bytes()
         parts.append(f'<figure class="curves-plot"><img alt="Forgetting curves of {name}, reported by the submitter\'s run records"'
                      f' src="{_png(data)}"><figcaption>Forgetting curves of {name} (reported by the submitter\'s run records;'
                      f' <a href="{stem}.svg">SVG</a>, <a href="{stem}.png">PNG</a>)</figcaption></figure>')
@@ -189,7 +153,7 @@ def render_view(v: MethodView) -> str:
 
 
 def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any],
-                views: Sequence[MethodView] = ()) -> str:
+                views: Sequence[plots.MethodView] = ()) -> str:
     head = "".join(
         f'<th class="{("" if c.numeric else "text") + ("" if c.compact else " extra")}" data-numeric="{int(c.numeric)}"'
         f' title="{esc(c.help)}">{esc(c.name)}</th>'
@@ -249,10 +213,10 @@ def export(results: Sequence[Mapping[str, Any]], out_dir: Path, config: Mapping[
     with prepare_output_dir(out_dir, overwrite=True) as tmp:
         plot_files = plots.all_plots(results, tmp)
         images = {name: next(p for p in paths if p.suffix == ".png").read_bytes() for name, paths in plot_files.items()}
-        views = method_views(results, rows, tmp)
+        views = plots.method_views(results, rows, tmp)
         for v in views:  # the per-method plots are files too (the page inlines their PNGs)
-            for stem, _ in filter(None, (v.strata, v.curves)):
-                plot_files[stem] = [tmp / f"{stem}.png", tmp / f"{stem}.svg"]
+            for png in filter(None, (v.strata, v.curves)):
+                plot_files[png.stem] = [png, png.with_suffix(".svg")]
         atomic_write_text(tmp / "index.html", render_html(rows, images, title, config, views))
         atomic_write_text(tmp / "leaderboard.json", json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         atomic_write_text(tmp / "leaderboard.md", format_table(rows) + "\n")

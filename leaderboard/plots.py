@@ -6,7 +6,7 @@
   stratum (facts grouped into count bins; the share of known facts still known per bin);
 * ``prob_vs_gen``: probability-view against generation-view net forgetting per method and
   stratum: the two views disagreeing;
-* per method (``method_plots``): its per-stratum bars (both views, erased share, collateral cost) and
+* per method (``method_views``): its per-stratum bars (both views, erased share, collateral cost) and
   its forgetting curves as its run records report them (per-step forget/retain evaluations).
 
 A method has the same colour in every plot (``color``: its position in the results).
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from freq_unlearn.leaderboard.ranking import curve_metric, run_curves
+from freq_unlearn.leaderboard.ranking import curve_metric, curves_note, method_table, ranked_order, run_curves
 
 STRATA = ("low", "medium", "high")
 VIEWS = (("gen", "generation"), ("prob", "probability"))
@@ -240,11 +241,31 @@ def method_curves(result: Mapping[str, Any], index: int, out_dir: Path, name: st
     return _save(fig, out_dir, name)
 
 
-def method_plots(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[dict[str, list[Path] | None]]:
-    """Per result (same order, hence the same colour as in the other plots): its ``strata`` bars and
-    its ``curves`` (None when it has no per-step evaluations), files ``method_<n>_strata`` etc."""
-    return [{"strata": method_strata(r, i, out_dir, f"method_{i + 1}_strata"),
-             "curves": method_curves(r, i, out_dir, f"method_{i + 1}_curves")} for i, r in enumerate(results)]
+@dataclass
+class MethodView:
+    """What the per-method view (static page and Gradio) shows of one result."""
+
+    view_id: str  # "view-<n>", n its position in the ranking
+    method: str
+    submission_id: str
+    table: list[dict[str, Any]]  # ranking.method_table
+    strata: Path  # PNG (an SVG sits next to it)
+    curves: Path | None  # PNG, None when no run has per-step evaluations
+    note: str | None  # ranking.curves_note
+
+
+def method_views(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], out_dir: Path) -> list[MethodView]:
+    """One view per result in ranked order (``rows`` from ``ranking.rank``), its plots written into
+    ``out_dir`` as ``method_<n>_strata`` / ``method_<n>_curves`` (n: its position in the ranking), in
+    the colour the board's plots give it (its position in ``results``)."""
+    views = []
+    for n, i in enumerate(ranked_order(results, rows), start=1):
+        r = results[i]
+        strata = method_strata(r, i, out_dir, f"method_{n}_strata")[0]
+        curves = method_curves(r, i, out_dir, f"method_{n}_curves")
+        views.append(MethodView(f"view-{n}", str(r.get("method", "")), str(r.get("submission_id", "")), method_table(r),
+                                strata, curves[0] if curves else None, curves_note(r)))
+    return views
 
 
 def all_plots(results: Sequence[Mapping[str, Any]], out_dir: Path) -> dict[str, list[Path]]:

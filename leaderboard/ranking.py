@@ -183,6 +183,8 @@ STRATUM_VIEWS = (("Δlog p", "forget_prob", "gold log p forgetting, nats"),
 METHOD_TABLE_COLUMNS: tuple[str, ...] = ("Stratum", *(f"{name}{part}" for name, _, _ in STRATUM_VIEWS for part in ("", " CI")))
 # the metric a curve plots, by preference: what `freq-unlearn unlearn` logs (unlearn_methods.evaluation)
 CURVE_METRICS = ("answer_prob", "exact_contains", "answer_nll")
+CURVES_SOURCE = ("Reported by the submitter's run records (run_record.json: per-step evaluations on the forget and"
+                 " retain data during unlearning), kept as submitted: the leaderboard verifies only the final checkpoints.")
 
 
 def method_table(result: Mapping[str, Any], digits: int = 3) -> list[dict[str, Any]]:
