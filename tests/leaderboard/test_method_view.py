@@ -191,13 +191,16 @@ def test_method_view_on_the_gradio_page(tmp_path: Path, browser):
         page.wait_for_selector("#lb-method-strata img", timeout=30_000)
         assert "Per-stratum forgetting of GradDiff" in page.locator("#lb-method-strata").inner_text()
         assert "Forgetting curves of GradDiff" in page.locator("#lb-method-curves").inner_text()
-        table_js = ("Array.from(document.querySelectorAll('#lb-method-table tbody tr'))"
-                    ".map(r => Array.from(r.querySelectorAll('td')).map(c => c.innerText.trim()))")
-        page.wait_for_function(f"{table_js}.length === 4", timeout=15_000)
-        first_rows = page.evaluate(table_js)
-        assert [r[0] for r in first_rows] == [r[0] for r in expected_cells(data[0])]
-        assert first_rows[2][5] == expected_cells(data[0])[2][5]  # erased/high (Gradio may trim zeros)
-        assert not page.locator("#lb-method-note").is_visible()
+        table_js = ("Array.from(document.querySelectorAll('#lb-method-table .virtual-row'))"
+                    ".map(r => Array.from(r.children).map(c => c.innerText.trim()))")
+
+        def shown_table() -> list[list[str]]:  # Gradio shows 1.8 for 1.800 and "" for a missing value
+            page.wait_for_function(f"{table_js}.length === 4", timeout=15_000)
+            return [[c if "[" in c or "(" in c else f"{float(c):.3f}" if c else "-" if i % 2 else ""
+                     for i, c in enumerate(row)] for row in page.evaluate(table_js)]
+
+        assert shown_table() == expected_cells(data[0])
+        assert page.locator("#lb-method-note").count() == 0 or not page.locator("#lb-method-note").is_visible()
 
         def choose(method: str) -> None:
             page.locator("#lb-method input").click()
@@ -208,12 +211,16 @@ def test_method_view_on_the_gradio_page(tmp_path: Path, browser):
         page.wait_for_selector("#lb-method-note", state="visible", timeout=15_000)
         assert page.locator("#lb-method-note textarea, #lb-method-note input").input_value() == NO_CURVES
         assert page.locator("#lb-method-curves img").count() == 0
+        page.wait_for_function(f"JSON.stringify({table_js}[2]).includes('0.4')", timeout=15_000)  # NPO: erased/high 0.4
+        assert shown_table() == expected_cells(data[2])
         choose(XSS)
         page.wait_for_function("document.querySelector('#lb-method-strata').innerText.includes('onerror')", timeout=15_000)
         assert f"Per-stratum forgetting of {XSS}" in page.locator("#lb-method-strata").inner_text()
         page.wait_for_selector("#lb-method-curves img", timeout=15_000)
         assert f"Forgetting curves of {XSS}" in page.locator("#lb-method-curves").inner_text()
         assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+        page.wait_for_function(f"JSON.stringify({table_js}[2]).includes('0.2')", timeout=15_000)  # erased/high 0.2
+        assert shown_table() == expected_cells(data[1])
         page.wait_for_timeout(300)
         assert dialogs == []
         page.close()
