@@ -100,7 +100,7 @@ def test_two_methods_are_ranked(board, capsys):
     for path in results:
         result = json.loads(path.read_text())
         several = result["method"] == "graddiff"
-        assert result["schema"] == "freq_unlearn.leaderboard_result/2"
+        assert result["schema"] == "freq_unlearn.leaderboard_result/3"
         assert result["benchmark"]["limit"] == LIMIT and result["seeds"] == ([1, 2] if several else [1])
         assert {(r["target"], r["seed"]) for r in result["runs"]} == {(b, s) for b in STRATA for s in result["seeds"]}
         assert result["submission"]["source"] == "run_record"

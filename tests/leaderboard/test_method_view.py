@@ -200,6 +200,10 @@ def test_method_view_on_the_gradio_page(tmp_path: Path, browser):
                      for i, c in enumerate(row)] for row in page.evaluate(table_js)]
 
         assert shown_table() == expected_cells(data[0])
+        for img in ("#lb-method-strata img", "#lb-method-curves img"):  # the PNGs load (lazily: scroll first)
+            page.locator(img).scroll_into_view_if_needed()
+            page.wait_for_function(f"(i => i && i.complete && i.naturalWidth > 400)(document.querySelector('{img}'))",
+                                   timeout=15_000)
         assert page.locator("#lb-method-note").count() == 0 or not page.locator("#lb-method-note").is_visible()
 
         def choose(method: str) -> None:
