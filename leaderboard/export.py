@@ -1,5 +1,7 @@
 """Static export: one self-contained ``index.html`` (table + plots inlined) plus the plots as
-PNG and SVG files and the rows as ``leaderboard.json`` / ``leaderboard.md``.
+PNG and SVG files and the rows as ``leaderboard.json`` / ``leaderboard.md``. Its per-method view
+(a select, or a click on a method in the table) shows one section per submission: per-stratum
+bars and numbers, and the forgetting curves its run records report (``plots.method_views``).
 
 Every value from a submission is HTML-escaped on the way in, and a Content-Security-Policy
 allows only this page's own script (by hash) and ``data:`` images: even a name that slipped
