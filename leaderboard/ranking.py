@@ -232,8 +232,10 @@ def curves_note(result: Mapping[str, Any]) -> str | None:
     """One line when runs have no per-step evaluations (all of them, or which ones); None when all do."""
     runs = [r for r in result.get("runs") or [] if isinstance(r, Mapping)]
     if runs and not any("evaluations" in r for r in runs):
-        return ("No forgetting curves: this result's format (" + str(result.get("schema", "an older one")) +
-                ") did not keep the run records' per-step evaluations.")
+        if "schema" in result:  # a stored result of a format before /3
+            return (f"No forgetting curves: this result's format ({result['schema']}) did not keep the run records'"
+                    " per-step evaluations.")
+        return "No forgetting curves: this result does not hold the run records' per-step evaluations."
     missing = [r for r in run_curves(result) if r["evaluations"] is None]
     if not runs or len(missing) == len(runs):
         return "No forgetting curves: the run records of this submission hold no per-step evaluations."

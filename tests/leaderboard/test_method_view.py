@@ -64,6 +64,8 @@ def test_curves_note_says_why_there_are_no_curves():
     old = {**fake_result("GA", "d", 0.3), "schema": "freq_unlearn.leaderboard_result/2"}
     assert curves_note(old) == ("No forgetting curves: this result's format (freq_unlearn.leaderboard_result/2) did not"
                                 " keep the run records' per-step evaluations.")
+    scored_only = fake_result("GA", "e", 0.3)  # e.g. score_submission's output, never stored
+    assert curves_note(scored_only) == "No forgetting curves: this result does not hold the run records' per-step evaluations."
     partial = results()[0]
     partial["runs"][1]["evaluations"] = []
     assert curves_note(partial) == "No per-step evaluations in the run records of: medium seed 0."
