@@ -117,7 +117,7 @@ def _method_view(gr: Any, views: Sequence[plots.MethodView]) -> None:
     gr.Markdown("## Per-method view")
     by_id = {v.view_id: v for v in views}
     first = views[0]
-    pick = gr.Dropdown(choices=[(v.method, v.view_id) for v in views], value=first.view_id, label="Method",
+    pick = gr.Dropdown(choices=[(v.choice, v.view_id) for v in views], value=first.view_id, label="Method",
                        elem_id="lb-method", interactive=True)
     strata = gr.Image(str(first.strata), label=f"Per-stratum forgetting of {first.method}", show_label=True,
                       interactive=False, elem_id="lb-method-strata", height=360)

@@ -167,7 +167,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], 
         searchable = " ".join(str(r.get(c.name, "")) for c in COLUMNS if not c.numeric).lower()
         cells = "".join(_cell(c, r.get(c.name)) for c in COLUMNS)
         body.append(f'<tr data-search="{esc(searchable)}" data-view="{view_of.get(id(r), "")}">{cells}</tr>')
-    options = "".join(f'<option value="{v.view_id}">{esc(v.method)}</option>' for v in views)
+    options = "".join(f'<option value="{v.view_id}">{esc(v.choice)}</option>' for v in views)
     method_section = (
         '<h2 id="method-view">Per-method view</h2><div class="controls"><label for="method-select">Method</label>'
         f' <select id="method-select">{options}</select><span class="note">or click a method in the table</span></div>'

@@ -252,6 +252,10 @@ class MethodView:
     strata: Path  # PNG (an SVG sits next to it)
     curves: Path | None  # PNG, None when no run has per-step evaluations
     note: str | None  # ranking.curves_note
+    choice: str = ""  # the name in the method chooser: the method, plus its id when two share a name
+
+    def __post_init__(self) -> None:
+        self.choice = self.choice or self.method
 
 
 def method_views(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], out_dir: Path) -> list[MethodView]:
@@ -265,6 +269,10 @@ def method_views(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[st
         curves = method_curves(r, i, out_dir, f"method_{n}_curves")
         views.append(MethodView(f"view-{n}", str(r.get("method", "")), str(r.get("submission_id", "")), method_table(r),
                                 strata, curves[0] if curves else None, curves_note(r)))
+    names = [v.method for v in views]
+    for v in views:
+        if names.count(v.method) > 1:
+            v.choice = f"{v.method} ({v.submission_id[:8]})"
     return views
 
 

@@ -110,6 +110,16 @@ def test_store_writes_format_3_and_reads_format_2_as_is(tmp_path: Path):
 
 # ---- the static page --------------------------------------------------------------------------
 
+def test_two_submissions_of_one_name_are_told_apart_in_the_chooser(tmp_path: Path):
+    from freq_unlearn.leaderboard.plots import method_views
+    from freq_unlearn.leaderboard.ranking import rank
+
+    data = [*results(), fake_result("NPO", "eeee5555ffff", 0.05)]
+    views = method_views(data, rank(data), tmp_path)
+    assert [v.choice for v in views] == ["GradDiff", "NPO (cccc3333)", XSS, "NPO (eeee5555)"]
+    assert [v.method for v in views] == ["GradDiff", "NPO", XSS, "NPO"]
+
+
 def test_export_writes_each_methods_plots(tmp_path: Path):
     files = export(results(), tmp_path, CONFIG)
     for n in (1, 2, 3):
