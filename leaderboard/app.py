@@ -3,7 +3,10 @@
 The table is a ``gr.Dataframe`` (built-in filter box, the first two columns pinned, sort and
 filter by any column from its header's menu) showing the compact columns; an "all columns"
 checkbox shows the rest, and a server-side search box calls ``ranking.filter_rows``. Method names
-are plain ``str`` cells, never Markdown or HTML, so Gradio renders them as text.
+are plain ``str`` cells, never Markdown or HTML, so Gradio renders them as text. The per-method view
+(a dropdown) shows one method's per-stratum bars and numbers and the forgetting curves its run
+records report (``plots.method_views``, the same as the static page); names appear only in labels,
+choices and cells, which Gradio renders as text.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import plots
-from freq_unlearn.leaderboard.ranking import COLUMNS, COMPACT_COLUMNS, INTRO, filter_rows, rank
+from freq_unlearn.leaderboard.ranking import (
+    COLUMNS, COMPACT_COLUMNS, CURVES_SOURCE, INTRO, METHOD_TABLE_COLUMNS, filter_rows, rank,
+)
 from freq_unlearn.leaderboard.store import Store
 
 PAGE_INTRO = f"""# freq-unlearn leaderboard
@@ -49,6 +54,7 @@ def build_app(results: Sequence[Mapping[str, Any]], config: Mapping[str, Any], p
     rows = rank(results)
     plot_dir = plot_dir or Path(tempfile.mkdtemp(prefix="freq_unlearn_plots_"))
     plot_files = plots.all_plots(results, plot_dir)
+    views = plots.method_views(results, rows, plot_dir)
 
     def select(query: str, all_columns: bool):
         cols = _columns(all_columns)
@@ -83,7 +89,48 @@ def build_app(results: Sequence[Mapping[str, Any]], config: Mapping[str, Any], p
             png = next(p for p in plot_files[name] if p.suffix == ".png")
             gr.Image(str(png), label=name.replace("_", " "), show_label=True, interactive=False,
                      elem_id=f"lb-plot-{name}", height=420)
+        if views:
+            _method_view(gr, views)
     return demo
+
+
+def _view_outputs(gr: Any, v: plots.MethodView) -> tuple[Any, ...]:
+    """The per-method components' values for one view; the method name only in labels and table
+    cells (plain text in Gradio), never in Markdown."""
+    return (
+        gr.Image(value=str(v.strata), label=f"Per-stratum forgetting of {v.method}"),
+        gr.Dataframe(value=_view_frame(v)),
+        gr.Image(value=str(v.curves) if v.curves else None, visible=v.curves is not None,
+                 label=f"Forgetting curves of {v.method}, reported by the submitter's run records"),
+        gr.Textbox(value=v.note or "", visible=bool(v.note)),
+    )
+
+
+def _view_frame(v: plots.MethodView):
+    import pandas as pd
+
+    return pd.DataFrame([[r.get(c) for c in METHOD_TABLE_COLUMNS] for r in v.table], columns=list(METHOD_TABLE_COLUMNS))
+
+
+def _method_view(gr: Any, views: Sequence[plots.MethodView]) -> None:
+    """Choose a method: its per-stratum bars and numbers, and the curves its run records report."""
+    gr.Markdown("## Per-method view")
+    by_id = {v.view_id: v for v in views}
+    first = views[0]
+    pick = gr.Dropdown(choices=[(v.choice, v.view_id) for v in views], value=first.view_id, label="Method",
+                       elem_id="lb-method", interactive=True)
+    strata = gr.Image(str(first.strata), label=f"Per-stratum forgetting of {first.method}", show_label=True,
+                      interactive=False, elem_id="lb-method-strata", height=360)
+    table = gr.Dataframe(value=_view_frame(first), interactive=False, elem_id="lb-method-table",
+                         label="Per-stratum scores (95% intervals); collateral: the untargeted strata",
+                         datatype=["str" if c == "Stratum" or c.endswith("CI") else "number" for c in METHOD_TABLE_COLUMNS])
+    gr.Markdown(f"**Forgetting curves.** {CURVES_SOURCE}")
+    curves = gr.Image(str(first.curves) if first.curves else None, visible=first.curves is not None, show_label=True,
+                      label=f"Forgetting curves of {first.method}, reported by the submitter's run records",
+                      interactive=False, elem_id="lb-method-curves", height=340)
+    note = gr.Textbox(first.note or "", visible=bool(first.note), show_label=False, interactive=False,
+                      elem_id="lb-method-note", container=False)
+    pick.change(lambda view_id: _view_outputs(gr, by_id[view_id]), pick, [strata, table, curves, note])
 
 
 def _safe_code(text: Any) -> str:

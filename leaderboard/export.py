@@ -1,5 +1,7 @@
 """Static export: one self-contained ``index.html`` (table + plots inlined) plus the plots as
-PNG and SVG files and the rows as ``leaderboard.json`` / ``leaderboard.md``.
+PNG and SVG files and the rows as ``leaderboard.json`` / ``leaderboard.md``. Its per-method view
+(a select, or a click on a method in the table) shows one section per submission: per-stratum
+bars and numbers, and the forgetting curves its run records report (``plots.method_views``).
 
 Every value from a submission is HTML-escaped on the way in, and a Content-Security-Policy
 allows only this page's own script (by hash) and ``data:`` images: even a name that slipped
@@ -19,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from freq_unlearn.leaderboard import plots
-from freq_unlearn.leaderboard.ranking import COLUMNS, INTRO, Column, format_table, rank
+from freq_unlearn.leaderboard.ranking import (
+    COLUMNS, CURVES_SOURCE, INTRO, METHOD_TABLE_COLUMNS, Column, format_table, rank,
+)
 from freq_unlearn.core.errors import UserError
 from freq_unlearn.core.fsutil import atomic_write_text, prepare_output_dir
 
@@ -61,6 +65,22 @@ SCRIPT = """
   for (const th of table.tHead.rows[0].cells) {
     th.addEventListener("click", function () { sortBy(th); });
   }
+  // the per-method view: the select, or a click on a row's method, shows that method's section
+  const picker = document.getElementById("method-select");
+  function showView(id) {
+    for (const v of document.querySelectorAll(".method-view")) v.hidden = v.id !== id;
+    picker.value = id;
+  }
+  if (picker) {
+    picker.addEventListener("change", function () { showView(picker.value); });
+    for (const tr of body.rows) {
+      tr.cells[1].addEventListener("click", function () {
+        showView(tr.dataset.view);
+        document.getElementById("method-view").scrollIntoView();
+      });
+    }
+    showView(picker.value);
+  }
   search.addEventListener("input", apply);
   toggle.addEventListener("change", function () { table.classList.toggle("all", toggle.checked); });
   apply();
@@ -80,6 +100,9 @@ tr:nth-child(even) td { background: #fafafa; }
 .plots img { max-width: 100%; border: 1px solid #ddd; margin: 0.5rem 0; }
 .note { color: #555; font-size: 13px; max-width: 60rem; }
 table:not(.all) .extra { display: none; }
+#board td:nth-child(2) { cursor: pointer; text-decoration: underline dotted; }
+.method-view img { max-width: 100%; border: 1px solid #ddd; }
+.method-view th { cursor: default; position: static; }
 """
 
 
@@ -94,18 +117,62 @@ def _cell(col: Column, value: Any) -> str:
     return f'<td class="text{extra}" data-v="{text.lower()}">{text}</td>'
 
 
-def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any]) -> str:
-    esc = lambda v: html.escape(str(v), quote=True)  # noqa: E731
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _png(data: bytes) -> str:
+    return f"data:image/png;base64,{base64.b64encode(data).decode()}"
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else esc(value)
+
+
+def render_view(v: plots.MethodView) -> str:
+    name = esc(v.method)
+    head = "".join(f"<th>{esc(c)}</th>" for c in METHOD_TABLE_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{_number(r.get(c))}</td>" for c in METHOD_TABLE_COLUMNS) + "</tr>" for r in v.table)
+    stem, data = v.strata.stem, v.strata.read_bytes()
+    parts = [
+        f'<section class="method-view" id="{v.view_id}" data-method="{name}">',
+        f'<h3 class="view-method">{name}</h3><p class="note">submission <code>{esc(v.submission_id)}</code></p>',
+        f'<figure class="strata-plot"><img alt="Per-stratum forgetting of {name}" src="{_png(data)}">'
+        f'<figcaption>Per-stratum forgetting of {name}: net targeted forgetting in both views and the erased share, with'
+        f' 95% intervals; hatched: collateral cost (<a href="{stem}.svg">SVG</a>, <a href="{stem}.png">PNG</a>)</figcaption></figure>',
+        f'<table class="strata-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+        f'<h4>Forgetting curves</h4><p class="note">{esc(CURVES_SOURCE)}</p>',
+    ]
+    if v.curves is not None:
+        stem, data = v.curves.stem, v.curves.read_bytes()
+        parts.append(f'<figure class="curves-plot"><img alt="Forgetting curves of {name}, reported by the submitter\'s run records"'
+                     f' src="{_png(data)}"><figcaption>Forgetting curves of {name} (reported by the submitter\'s run records;'
+                     f' <a href="{stem}.svg">SVG</a>, <a href="{stem}.png">PNG</a>)</figcaption></figure>')
+    if v.note:
+        parts.append(f'<p class="no-curves">{esc(v.note)}</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], title: str, config: Mapping[str, Any],
+                views: Sequence[plots.MethodView] = ()) -> str:
     head = "".join(
         f'<th class="{("" if c.numeric else "text") + ("" if c.compact else " extra")}" data-numeric="{int(c.numeric)}"'
         f' title="{esc(c.help)}">{esc(c.name)}</th>'
         for c in COLUMNS
     )
     body = []
+    view_of = {id(r): v.view_id for r, v in zip(rows, views)}
     for r in rows:
         searchable = " ".join(str(r.get(c.name, "")) for c in COLUMNS if not c.numeric).lower()
         cells = "".join(_cell(c, r.get(c.name)) for c in COLUMNS)
-        body.append(f'<tr data-search="{esc(searchable)}">{cells}</tr>')
+        body.append(f'<tr data-search="{esc(searchable)}" data-view="{view_of.get(id(r), "")}">{cells}</tr>')
+    options = "".join(f'<option value="{v.view_id}">{esc(v.choice)}</option>' for v in views)
+    method_section = (
+        '<h2 id="method-view">Per-method view</h2><div class="controls"><label for="method-select">Method</label>'
+        f' <select id="method-select">{options}</select><span class="note">or click a method in the table</span></div>'
+        + "\n".join(render_view(v) for v in views)
+    ) if views else ""
     figures = "".join(
         f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
         f'<figcaption>{esc(name)} (<a href="{esc(name)}.svg">SVG</a>, <a href="{esc(name)}.png">PNG</a>)</figcaption></figure>'
@@ -129,6 +196,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], images: Mapping[str, bytes], 
 {chr(10).join(body)}
 </tbody></table>
 <h2>Plots</h2><div class="plots">{figures}</div>
+{method_section}
 <script>{SCRIPT}</script>
 </body></html>
 """
@@ -147,7 +215,11 @@ def export(results: Sequence[Mapping[str, Any]], out_dir: Path, config: Mapping[
     with prepare_output_dir(out_dir, overwrite=True) as tmp:
         plot_files = plots.all_plots(results, tmp)
         images = {name: next(p for p in paths if p.suffix == ".png").read_bytes() for name, paths in plot_files.items()}
-        atomic_write_text(tmp / "index.html", render_html(rows, images, title, config))
+        views = plots.method_views(results, rows, tmp)
+        for v in views:  # the per-method plots are files too (the page inlines their PNGs)
+            for png in filter(None, (v.strata, v.curves)):
+                plot_files[png.stem] = [png, png.with_suffix(".svg")]
+        atomic_write_text(tmp / "index.html", render_html(rows, images, title, config, views))
         atomic_write_text(tmp / "leaderboard.json", json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         atomic_write_text(tmp / "leaderboard.md", format_table(rows) + "\n")
         names = {f"{name}.{p.suffix[1:]}": p.name for name, paths in plot_files.items() for p in paths}

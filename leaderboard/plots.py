@@ -5,7 +5,9 @@
 * ``retention_vs_count``: per method, per-item retention against log10(count) on the targeted
   stratum (facts grouped into count bins; the share of known facts still known per bin);
 * ``prob_vs_gen``: probability-view against generation-view net forgetting per method and
-  stratum: the two views disagreeing.
+  stratum: the two views disagreeing;
+* per method (``method_views``): its per-stratum bars (both views, erased share, collateral cost) and
+  its forgetting curves as its run records report them (per-step forget/retain evaluations).
 
 A method has the same colour in every plot (``color``: its position in the results).
 """
@@ -14,8 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from freq_unlearn.leaderboard.ranking import curve_metric, curves_note, method_table, ranked_order, run_curves
 
 STRATA = ("low", "medium", "high")
 VIEWS = (("gen", "generation"), ("prob", "probability"))
@@ -75,7 +80,8 @@ def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
 
 
 def color(i: int) -> str:
-    """A method's colour, the same in every plot: its position in the ranked results."""
+    """A method's colour, the same in every plot (the board's and its per-method view): its position
+    in the results the page was built from."""
     return f"C{i % 10}"
 
 
@@ -168,6 +174,106 @@ def prob_vs_gen(results: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Pat
     ax.grid(alpha=0.3)
     _legend(fig, ax)
     return _save(fig, out_dir, "prob_vs_gen")
+
+
+def _bar(ax: Any, x: float, m: tuple[float, float, float] | None, colour: str, **kwargs: Any) -> None:
+    if m is not None:
+        ax.bar([x], [m[0]], width=0.6, yerr=[[max(0.0, m[0] - m[1])], [max(0.0, m[2] - m[0])]], capsize=4,
+               color=colour, **kwargs)
+
+
+# the per-method view: one panel per score (their units differ), strata on the x axis
+STRATA_PANELS = (("forget_prob", "gold log p forgetting (nats)"), ("forget_gen", "ROUGE-L recall forgetting"),
+                 ("erased", "erased share of known facts"))
+
+
+def method_strata(result: Mapping[str, Any], index: int, out_dir: Path, name: str) -> list[Path]:
+    """One method's per-stratum bars: net targeted forgetting in both views and the erased share (95%
+    intervals as error bars); the log p panel adds the collateral cost (hatched), same unit."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(STRATA_PANELS), figsize=(11, 3.6))
+    for ax, (prefix, ylabel) in zip(axes, STRATA_PANELS):
+        for j, b in enumerate(STRATA):
+            _bar(ax, j, _metric(result, f"{prefix}/{b}"), color(index))
+        ticks = [f"{b}\n(targeted)" for b in STRATA]
+        if prefix == "forget_prob":
+            _bar(ax, len(STRATA), _metric(result, "collateral"), "white", edgecolor=color(index), hatch="//")
+            ticks.append("collateral\n(untargeted)")
+        ax.set_xticks(range(len(ticks)), ticks, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{label(str(result.get('method', '?')))}: forgetting per targeted stratum, net of the untargeted"
+                 " control (95% interval)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_dir, name)
+
+
+def method_curves(result: Mapping[str, Any], index: int, out_dir: Path, name: str) -> list[Path] | None:
+    """One method's forgetting curves as its run records report them: per targeted stratum, forget
+    (solid) and retain (dashed) over steps, one line per seed; None when no run has evaluations."""
+    runs = [r for r in run_curves(result) if r["evaluations"]]
+    if not runs:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(STRATA), figsize=(11, 3.4), sharey=False)
+    markers = "osD^vx+*"
+    for ax, b in zip(axes, STRATA):
+        mine = [r for r in runs if r["target"] == b]
+        metrics = sorted({m for r in mine if (m := curve_metric(r["evaluations"]))})
+        for k, r in enumerate(mine):
+            metric = curve_metric(r["evaluations"])
+            for part, style in (("forget", "-"), ("retain", "--")):
+                pts = [(e["step"], e[part][metric]) for e in r["evaluations"]
+                       if isinstance((e.get(part) or {}).get(metric), (int, float))]
+                if pts:
+                    ax.plot(*zip(*pts), style, marker=markers[k % len(markers)], ms=4, color=color(index),
+                            alpha=1.0 if part == "forget" else 0.6, label=f"{part}, seed {r['seed']}")
+        ax.set_title(f"{b} targeted" + ("" if mine else " (no evaluations)"), fontsize=9)
+        ax.set_xlabel("step", fontsize=9)
+        ax.set_ylabel(label(", ".join(metrics)) or "-", fontsize=9)
+        ax.grid(alpha=0.3)
+        if mine:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"{label(str(result.get('method', '?')))}: forgetting curves as reported by the submitter's run records"
+                 " (not verified: the leaderboard evaluates final checkpoints)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_dir, name)
+
+
+@dataclass
+class MethodView:
+    """What the per-method view (static page and Gradio) shows of one result."""
+
+    view_id: str  # "view-<n>", n its position in the ranking
+    method: str
+    submission_id: str
+    table: list[dict[str, Any]]  # ranking.method_table
+    strata: Path  # PNG (an SVG sits next to it)
+    curves: Path | None  # PNG, None when no run has per-step evaluations
+    note: str | None  # ranking.curves_note
+    choice: str = ""  # the name in the method chooser: the method, plus its id when two share a name
+
+    def __post_init__(self) -> None:
+        self.choice = self.choice or self.method
+
+
+def method_views(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], out_dir: Path) -> list[MethodView]:
+    """One view per result in ranked order (``rows`` from ``ranking.rank``), its plots written into
+    ``out_dir`` as ``method_<n>_strata`` / ``method_<n>_curves`` (n: its position in the ranking), in
+    the colour the board's plots give it (its position in ``results``)."""
+    views = []
+    for n, i in enumerate(ranked_order(results, rows), start=1):
+        r = results[i]
+        strata = method_strata(r, i, out_dir, f"method_{n}_strata")[0]
+        curves = method_curves(r, i, out_dir, f"method_{n}_curves")
+        views.append(MethodView(f"view-{n}", str(r.get("method", "")), str(r.get("submission_id", "")), method_table(r),
+                                strata, curves[0] if curves else None, curves_note(r)))
+    names = [v.method for v in views]
+    for v in views:
+        if names.count(v.method) > 1:
+            v.choice = f"{v.method} ({v.submission_id[:8]})"
+    return views
 
 
 def all_plots(results: Sequence[Mapping[str, Any]], out_dir: Path) -> dict[str, list[Path]]:

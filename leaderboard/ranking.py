@@ -182,3 +182,85 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
     lines = ["| " + " | ".join(markdown_text(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# ---- the per-method view: one submission's per-stratum scores and its reported curves ----------
+
+STRATUM_VIEWS = (("Δlog p", "forget_prob", "gold log p forgetting, nats"),
+                 ("ΔROUGE", "forget_gen", "ROUGE-L recall forgetting"),
+                 ("Erased", "erased", "share of known facts neither view recovers"))
+METHOD_TABLE_COLUMNS: tuple[str, ...] = ("Stratum", *(f"{name}{part}" for name, _, _ in STRATUM_VIEWS for part in ("", " CI")))
+# the metric a curve plots, by preference: what `freq-unlearn unlearn` logs (unlearn_methods.evaluation)
+CURVE_METRICS = ("answer_prob", "exact_contains", "answer_nll")
+CURVES_SOURCE = ("Reported by the submitter's run records (run_record.json: per-step evaluations on the forget and"
+                 " retain data during unlearning), kept as submitted: the leaderboard verifies only the final checkpoints.")
+
+
+def method_table(result: Mapping[str, Any], digits: int = 3) -> list[dict[str, Any]]:
+    """Per targeted stratum: net forgetting in both views and the erased share, each with its 95%
+    interval; then the collateral cost (log p forgetting of the untargeted strata, in the Δlog p
+    columns). Values as stored (rounded), ``None`` where the result has none."""
+
+    def value(metric: str) -> float | None:
+        v = _metric(result, metric)
+        return None if v is None else round(v, digits)
+
+    rows = []
+    for b in STRATA:
+        r: dict[str, Any] = {"Stratum": f"{b} (targeted)"}
+        for name, prefix, _ in STRATUM_VIEWS:
+            r[name], r[f"{name} CI"] = value(f"{prefix}/{b}"), _fmt_ci(result, f"{prefix}/{b}")
+        rows.append(r)
+    collateral = {"Stratum": "collateral (untargeted strata)", "Δlog p": value("collateral"),
+                  "Δlog p CI": _fmt_ci(result, "collateral")}
+    rows.append({c: collateral.get(c, None if not c.endswith("CI") else "") for c in METHOD_TABLE_COLUMNS})
+    return rows
+
+
+def run_curves(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The result's runs ``{"target", "seed", "evaluations"}`` in stratum then seed order;
+    ``evaluations`` is None where the result holds none for the run."""
+    runs = [r for r in result.get("runs") or [] if isinstance(r, Mapping)]
+    order = {b: i for i, b in enumerate(STRATA)}
+    runs = sorted(runs, key=lambda r: (order.get(str(r.get("target")), len(order)), str(r.get("seed"))))
+    return [{"target": str(r.get("target")), "seed": r.get("seed"),
+             "evaluations": list(r["evaluations"]) if isinstance(r.get("evaluations"), list) and r["evaluations"] else None}
+            for r in runs]
+
+
+def curve_metric(evaluations: Sequence[Mapping[str, Any]]) -> str | None:
+    """The metric to draw for a run: the first of ``CURVE_METRICS`` its forget evaluations hold, else
+    the first name they hold at all."""
+    names: list[str] = []
+    for e in evaluations:
+        names += [k for k in (e.get("forget") or {}) if k not in names]
+    return next((m for m in CURVE_METRICS if m in names), names[0] if names else None)
+
+
+def curves_note(result: Mapping[str, Any]) -> str | None:
+    """One line when runs have no per-step evaluations (all of them, or which ones); None when all do."""
+    runs = [r for r in result.get("runs") or [] if isinstance(r, Mapping)]
+    if runs and not any("evaluations" in r for r in runs):
+        if "schema" in result:  # a stored result of a format before /3
+            return (f"No forgetting curves: this result's format ({result['schema']}) did not keep the run records'"
+                    " per-step evaluations.")
+        return "No forgetting curves: this result does not hold the run records' per-step evaluations."
+    missing = [r for r in run_curves(result) if r["evaluations"] is None]
+    if not runs or len(missing) == len(runs):
+        return "No forgetting curves: the run records of this submission hold no per-step evaluations."
+    if missing:
+        return "No per-step evaluations in the run records of: " + ", ".join(
+            f"{r['target']} seed {r['seed']}" for r in missing) + "."
+    return None
+
+
+def ranked_order(results: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Positions in ``results`` of the ranked ``rows`` (matched by submission id, in row order)."""
+    free = list(range(len(results)))
+    order = []
+    for r in rows:
+        i = next((i for i in free if str(results[i].get("submission_id", "")) == r.get("ID")), None)
+        if i is not None:
+            free.remove(i)
+            order.append(i)
+    return order + free

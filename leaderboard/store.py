@@ -37,7 +37,11 @@ from filelock import FileLock, Timeout
 from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.leaderboard.submission import SubmissionError, parse_json_text
 
-RESULT_SCHEMA = "freq_unlearn.leaderboard_result/2"
+RESULT_SCHEMA = "freq_unlearn.leaderboard_result/3"
+# /2: the same scores, without the run records' per-step evaluations (``runs[].evaluations``, the
+# forgetting curves). Read as they are (the checksum covers them unchanged): the page says that the
+# result format did not keep the curves.
+READABLE_RESULT_SCHEMAS = (RESULT_SCHEMA, "freq_unlearn.leaderboard_result/2")
 # /1: one forget split per submission, scored by the old headline (min over all strata of retention)
 OLD_RESULT_SCHEMAS = ("freq_unlearn.leaderboard_result/1",)
 REQUEST_SCHEMA = "freq_unlearn.leaderboard_request/1"
@@ -302,7 +306,7 @@ class Store:
                     f" headline), not comparable with {RESULT_SCHEMA!r}: not migrated; move it out of the store"
                     " or resubmit the method run on each forget stratum"
                 )
-            if data.get("schema") != RESULT_SCHEMA:
+            if data.get("schema") not in READABLE_RESULT_SCHEMAS:
                 raise StoreError(f"{self.name}/{relpath}: field 'schema': expected {RESULT_SCHEMA!r}")
             out.append(verify(data, f"{self.name}/{relpath}"))
         return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -303,10 +304,70 @@ def read_run_record(checkpoint_dir: Path) -> dict[str, Any]:
         if not isinstance(record[name], str) or not record[name]:
             raise SubmissionError(f"{path}: field {name!r}: must be a non-empty string")
         check_text(str(path), name, record[name], MAX_SHORT_TEXT)
+    check_evaluations(str(path), record.get("evaluations"))
     status = str(record.get("status", "completed")).lower()
     if status in RUN_RECORD_FAILED_STATUSES:
         raise SubmissionError(f"{path}: field 'status' is {record['status']!r}: only finished runs can be submitted")
     return record
+
+
+MAX_EVALUATIONS = 10_000  # per run record: per-step evaluations kept in the result (the curves)
+MAX_EVAL_METRICS = 32  # metric names per part (forget / retain) of one evaluation
+
+
+def check_evaluations(where: str, value: Any) -> list[dict[str, Any]]:
+    """A run record's ``evaluations`` (``core.run_record.Evaluation``: ``{"step", "forget", "retain"}``)
+    as the result keeps them: steps integers >= 0, metric names one-line text, values numbers or null.
+    They are the submitter's own measurements, shown as such (the leaderboard verifies final
+    checkpoints only); a malformed list is refused in one line like any other field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SubmissionError(f"{where}: field 'evaluations': must be a list")
+    if len(value) > MAX_EVALUATIONS:
+        raise SubmissionError(f"{where}: field 'evaluations': more than {MAX_EVALUATIONS} entries")
+    out = []
+    for i, entry in enumerate(value):
+        at = f"evaluations[{i}]"
+        if not isinstance(entry, dict) or set(entry) - {"step", "forget", "retain"}:
+            raise SubmissionError(f"{where}: field {at!r}: must be an object with step, forget and retain")
+        step = entry.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise SubmissionError(f"{where}: field '{at}.step': must be an integer >= 0, got {step!r}")
+        kept: dict[str, Any] = {"step": step}
+        for part in ("forget", "retain"):
+            metrics = entry.get(part, {})
+            if not isinstance(metrics, dict) or len(metrics) > MAX_EVAL_METRICS:
+                raise SubmissionError(f"{where}: field '{at}.{part}': must map at most {MAX_EVAL_METRICS} metric names to numbers")
+            values = {}
+            for name, v in metrics.items():
+                name = check_text(where, f"{at}.{part} metric name", name, MAX_SHORT_TEXT)
+                values[name] = None if v is None else _finite_number(where, f"{at}.{part}.{name}", v)
+            kept[part] = values
+        out.append(kept)
+    return out
+
+
+def run_record_evaluations(checkpoint_dir: Path, target: str, seed: int) -> list[dict[str, Any]] | None:
+    """The evaluations of the run record in ``checkpoint_dir`` when it records this run (its
+    ``forget_split`` and ``seed``), else None (no record, or one of another run)."""
+    path = checkpoint_dir / RUN_RECORD_FILE
+    if not path.is_file():
+        return None
+    record = _read_json(path)
+    if record.get("schema") != RUN_RECORD_SCHEMA or record.get("forget_split") != target or record.get("seed") != seed:
+        return None
+    return check_evaluations(str(path), record.get("evaluations"))
+
+
+def _finite_number(where: str, name: str, v: Any) -> float:
+    try:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(float(v))
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise SubmissionError(f"{where}: field {name!r}: must be a finite number or null, got {str(v)[:40]}")
+    return float(v)
 
 
 def _compute_from_record(record: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from freq_unlearn.leaderboard import checkpoint as ckpt
 from freq_unlearn.leaderboard import protocol, scoring
 from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.leaderboard.store import Store
-from freq_unlearn.leaderboard.submission import Submission, SubmissionError, submission_id
+from freq_unlearn.leaderboard.submission import Submission, SubmissionError, run_record_evaluations, submission_id
 
 
 def local_reference(ref: str) -> str:
@@ -183,6 +183,21 @@ def check_checkpoints(store: Store, submission: Submission, config: dict[str, An
     return checked
 
 
+def run_evaluations(checked: Checked) -> dict[tuple[str, int], list[dict[str, Any]] | None]:
+    """Per run, the per-step evaluations its ``run_record.json`` reports (the forgetting curves), or
+    None when the checkpoint has no run record of this run (a metadata submission may point at
+    folders without one, or at a record of another target or seed). Read before the request is
+    written: a malformed list is refused like any other bad input. The leaderboard keeps them as
+    reported; it verifies final checkpoints only."""
+    return {(target.removeprefix("forget_"), seed): run_record_evaluations(Path(one.folder), target, seed)
+            for (target, seed), (one, _) in sorted(checked.items())}
+
+
+def with_evaluations(runs: list[dict[str, Any]], evaluations: dict[tuple[str, int], list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
+    """The protocol's ``runs`` entries (target, seed) with each run's reported ``evaluations``."""
+    return [{**r, "evaluations": evaluations.get((r["target"], r["seed"]))} for r in runs]
+
+
 def evaluate_runs(store: Store, config: dict[str, Any], base: ckpt.CheckedCheckpoint, checked: Checked, device: str,
                   batch_size: int, n_boot: int, progress: Callable[[str], None]) -> dict[str, Any]:
     progress(f"evaluating the base model (cached after the first submission) on {len(config['tasks'])} tasks")
@@ -245,6 +260,7 @@ def submit(store: Store, submission: Submission, device: str = "cpu", batch_size
     check_declared_base(submission, config)
     check_targets(submission, config)
     checked = check_checkpoints(store, submission, config, base)
+    curves = run_evaluations(checked)
     sid = submission_id(submission.identity({run: c.sha256 for run, (c, _) in checked.items()}))
     # The run lock is held through evaluation: a request left PENDING/RUNNING by a process that
     # died is recognised as stale (its lock is free) and registered again.
@@ -269,6 +285,7 @@ def submit(store: Store, submission: Submission, device: str = "cpu", batch_size
             "seeds": submission.seeds,
             "checkpoints": {f"{target}/{seed}": c.sha256 for (target, seed), (c, _) in sorted(checked.items())},
             **scored,
+            "runs": with_evaluations(scored["runs"], curves),
         }
         store.put_result(result)
     return sid, result

@@ -71,8 +71,18 @@ def make_runs(folder: Path, base_model: str, method: str = "ga", seeds: tuple[in
         for i, b in enumerate(STRATA) for s in seeds]
 
 
-def fake_result(method: str, sid: str, headline: float | None, gen_high: float = 0.5, seeds: int = 1) -> dict[str, Any]:
-    """A result object shaped like the protocol's output (for store/ranking/page tests)."""
+def curve(steps: int = 5, drop: float = 0.1) -> list[dict[str, Any]]:
+    """Per-step evaluations as a run record holds them (``core.run_record.Evaluation``)."""
+    return [{"step": 2 * k, "forget": {"answer_prob": round(0.6 - drop * k, 4), "answer_nll": 0.5 + k},
+             "retain": {"answer_prob": round(0.6 - 0.01 * k, 4)}} for k in range(steps)]
+
+
+def fake_result(method: str, sid: str, headline: float | None, gen_high: float = 0.5, seeds: int = 1,
+                evaluations: Any = "absent") -> dict[str, Any]:
+    """A result object shaped like the protocol's output (for store/ranking/page tests).
+
+    ``evaluations``: each run's per-step evaluations (a list, or None); "absent" leaves the field out,
+    as results of the format /2 do."""
     metrics: dict[str, Any] = {}
 
     def put(name: str, value: float | None) -> None:
@@ -103,7 +113,8 @@ def fake_result(method: str, sid: str, headline: float | None, gen_high: float =
         "submission": {"compute": {"gpu_hours": 0.0}},
         "submitted_time": "2026-11-28T05:00:00Z",
         "seeds": list(range(seeds)),
-        "runs": [{"target": b, "seed": s} for b in STRATA for s in range(seeds)],
+        "runs": [{"target": b, "seed": s, **({} if evaluations == "absent" else {"evaluations": evaluations})}
+                 for b in STRATA for s in range(seeds)],
         "metrics": metrics,
     }
 

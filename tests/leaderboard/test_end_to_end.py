@@ -100,10 +100,14 @@ def test_two_methods_are_ranked(board, capsys):
     for path in results:
         result = json.loads(path.read_text())
         several = result["method"] == "graddiff"
-        assert result["schema"] == "freq_unlearn.leaderboard_result/2"
+        assert result["schema"] == "freq_unlearn.leaderboard_result/3"
         assert result["benchmark"]["limit"] == LIMIT and result["seeds"] == ([1, 2] if several else [1])
         assert {(r["target"], r["seed"]) for r in result["runs"]} == {(b, s) for b in STRATA for s in result["seeds"]}
         assert result["submission"]["source"] == "run_record"
+        # each run keeps the per-step evaluations its run record reports (the per-method view's curves)
+        for run in result["runs"]:
+            record = json.loads((board["root"] / f"{result['method']}_{run['target']}_seed{run['seed']}" / "run_record.json").read_text())
+            assert run["evaluations"] == record["evaluations"]
         metrics = result["metrics"]
         # (frequency_gap needs known low-count facts, which 16 items may not hold: it may be None)
         for name in ("headline", "robustness", "collateral", "utility", "ppl_ratio",
@@ -237,6 +241,17 @@ def test_export_and_page_in_a_real_browser(board, tmp_path, browser):
     assert page.locator("#board tbody tr:visible td:nth-child(2)").all_inner_texts() == ["graddiff"]
     page.fill("#search", "")
     page.screenshot(path=str(shots / "leaderboard_export.png"), full_page=True)
+    # the per-method view: a click on a method shows its bars, its table and its reported curves
+    page.locator("#board tbody tr td:nth-child(2)", has_text="graddiff").click()
+    view = page.locator(".method-view:visible")
+    assert view.count() == 1 and view.locator("h3").inner_text() == "graddiff"
+    assert view.locator("img").first.get_attribute("alt") == "Per-stratum forgetting of graddiff"
+    assert view.locator("table.strata-table tbody tr").count() == 4
+    has_curves = any(r["evaluations"] for r in json.loads(next(
+        p for p in (store / "results").rglob("*.json") if json.loads(p.read_text())["method"] == "graddiff").read_text())["runs"])
+    assert view.locator("figure.curves-plot").count() == int(has_curves)
+    page.locator("#board tbody tr td:nth-child(2)", has_text="onerror").click()
+    assert page.locator(".method-view:visible h3").inner_text() == XSS
     page.close()
 
     # `freq-unlearn leaderboard serve`, as a user starts it

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lb_helpers import make_checkpoint, make_runs
+from lb_helpers import curve, make_checkpoint, make_runs
 
 from freq_unlearn.cli import main as cli
 
@@ -23,15 +23,21 @@ def test_submit_list_export_with_real_evaluation(tiny_benchmark: Path, tmp_path:
     store = tmp_path / "store"
     assert cli(["leaderboard", "init", "--store", str(store), "--benchmark", str(tiny_benchmark),
                 "--base-model", str(base), "--limit", str(LIMIT)]) == 0
-    runs = make_runs(tmp_path / "runs", base_model=str(base), method="ga", seeds=(1,))
+    # the run records' per-step evaluations travel into the result (the per-method view's curves):
+    # two runs report some, the medium run none
+    runs = make_runs(tmp_path / "runs", base_model=str(base), method="ga", seeds=(1,), evaluations=curve())
+    medium = runs[1] / "run_record.json"
+    medium.write_text(json.dumps({**json.loads(medium.read_text()), "evaluations": []}))
     assert cli(["leaderboard", "submit", "--store", str(store), "--n-boot", "20", *map(str, runs)]) == 0
     out = capsys.readouterr().out
     assert "submission" in out and "FINISHED" in out
 
     (path,) = sorted((store / "results").rglob("*.json"))
     result = json.loads(path.read_text())
-    assert result["schema"] == "freq_unlearn.leaderboard_result/2"
+    assert result["schema"] == "freq_unlearn.leaderboard_result/3"
     assert {(r["target"], r["seed"]) for r in result["runs"]} == {("low", 1), ("medium", 1), ("high", 1)}
+    kept = {r["target"]: r["evaluations"] for r in result["runs"]}
+    assert kept == {"low": curve(), "medium": [], "high": curve()}
     assert set(result["checkpoints"]) == {"forget_low/1", "forget_medium/1", "forget_high/1"}
     metrics = result["metrics"]
     assert metrics["ppl_before"]["value"] > 1 and metrics["ppl_ratio"]["value"] > 0
@@ -43,4 +49,6 @@ def test_submit_list_export_with_real_evaluation(tiny_benchmark: Path, tmp_path:
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("| Rank | Method | Headline |") and "| ga |" in table[2]
     assert cli(["leaderboard", "export", "--store", str(store), "--out", str(tmp_path / "site")]) == 0
-    assert "ga" in (tmp_path / "site" / "index.html").read_text()
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "ga" in page and 'alt="Forgetting curves of ga, reported by the submitter\'s run records"' in page
+    assert "No per-step evaluations in the run records of: medium seed 1." in page
