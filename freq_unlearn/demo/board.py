@@ -25,19 +25,25 @@ def make_leaderboard(demo: Demo) -> None:
 
     from freq_unlearn.leaderboard import score_submission
     from freq_unlearn.leaderboard.export import export
+    from freq_unlearn.leaderboard.submission import run_record_evaluations
 
     model = demo.preset.main_model
     base = pd.read_parquet(demo.base_records(model))
     base = base[base["probe"] == "qa"]
     results = []
     for method in demo.preset.methods:
-        runs = {}
+        runs, folders = {}, {}
         for run in demo.runs():
             if run.model == model and run.method == method:
                 after = pd.read_parquet(demo.after_records(run))
                 runs[(run.target, run.seed)] = after[after["probe"] == "qa"]
+                folders[(run.target, run.seed)] = demo.run_dir(run)
         scored = score_submission(base, runs, n_resamples=demo.preset.n_resamples)
         scored["metrics"].update(_robustness(demo, method))
+        # the per-method view's forgetting curves: each run record's in-run evaluations
+        scored["runs"] = [{**r, "evaluations": run_record_evaluations(folders[(r["target"], r["seed"])],
+                                                                      f"forget_{r['target']}", r["seed"])}
+                          for r in scored["runs"]]
         scored["items"] = []  # the demo's own items.parquet has them
         results.append({"method": method, "submission": {"method": method, "forget_splits": [f"forget_{s}" for s in STRATA],
                                                          "settings": demo.preset.overrides(method)}, **scored})
