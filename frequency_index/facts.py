@@ -11,6 +11,7 @@ from __future__ import annotations
 from freq_unlearn.core.errors import UserError
 
 import json
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,16 +81,26 @@ def _problem(subject, obj, relation: str, fact_id: str, seen_ids: set, seen_trip
     return None
 
 
+def _all_valid(fact_ids: list, subjects: list, objects: list, relations: list) -> bool:
+    """Whether no fact has a problem (the common case), checked column-wise at C speed: the same
+    tests as ``_problem``, whose row-by-row loop then only runs to name the bad facts."""
+    return (all(isinstance(s, str) for s in subjects) and all(isinstance(o, str) for o in objects)
+            and all(map(str.strip, subjects)) and all(map(str.strip, objects))
+            and not any(map(operator.eq, subjects, objects))
+            and len(set(fact_ids)) == len(fact_ids) and len(set(zip(subjects, relations, objects))) == len(fact_ids))
+
+
 def _valid_rows(df: pd.DataFrame, source: str, strict: bool, report: FactsReport) -> list[int]:
     """Positions of the facts to keep; the others are named in ``report`` (or raise when strict)."""
-    relations = df["relation"].tolist() if "relation" in df.columns else [""] * len(df)
+    relations = [r or "" for r in df["relation"].tolist()] if "relation" in df.columns else [""] * len(df)
+    # plain lists: itertuples over Arrow-backed strings took seconds for 100k facts
+    fact_ids, subjects, objects = df["fact_id"].tolist(), df["subject"].tolist(), df["object"].tolist()
+    if _all_valid(fact_ids, subjects, objects, relations):
+        return list(range(len(df)))
     keep = []
     seen_ids: set[str] = set()
     seen_triples: set[tuple] = set()
-    # plain lists: itertuples over Arrow-backed strings took seconds for 100k facts
-    rows = zip(df["fact_id"].tolist(), df["subject"].tolist(), df["object"].tolist(), relations)
-    for i, (fact_id, subject, obj, relation) in enumerate(rows):
-        relation = relation or ""
+    for i, (fact_id, subject, obj, relation) in enumerate(zip(fact_ids, subjects, objects, relations)):
         problem = _problem(subject, obj, relation, fact_id, seen_ids, seen_triples)
         if problem:
             message = f"{source}: fact {fact_id!r} (row {i + 1}): {problem}"

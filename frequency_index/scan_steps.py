@@ -38,7 +38,7 @@ def save_work_inputs(work_folder: str, index: TermIndex, facts: pd.DataFrame, sh
     step cost more than the counting itself.)"""
     folder = get_datafolder(work_folder)
     payloads = {
-        TERMS_FILE: index.to_json().encode(),
+        TERMS_FILE: index.to_json_bytes(),
         SHARDS_FILE: json.dumps({"keys": shard_keys}).encode(),
     }
     buffer = io.BytesIO()
@@ -51,7 +51,7 @@ def save_work_inputs(work_folder: str, index: TermIndex, facts: pd.DataFrame, sh
 
 
 def load_terms(work_folder: str) -> TermIndex:
-    with get_datafolder(work_folder).open(TERMS_FILE, "rt") as f:
+    with get_datafolder(work_folder).open(TERMS_FILE, "rb") as f:
         return TermIndex.from_json(f.read())
 
 
@@ -88,7 +88,7 @@ def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | No
         text = index.prepare(doc.text)
         documents += 1
         n_chars += len(doc.text)
-        found = matcher.find(text, positions=window is not None)
+        found = matcher.entities(text) if window is None else matcher.positions(text)
         if not found:
             continue
         matched += 1
