@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from freq_unlearn.core.errors import UserError
@@ -56,7 +57,8 @@ def counts_frame(facts: pd.DataFrame, count, subj, obj, window=None, approximate
             "count": pd.array(count, dtype="int64"),
             "subject_count": pd.array(subj, dtype="int64"),
             "object_count": pd.array(obj, dtype="int64"),
-            "window_count": pd.array(window if window is not None else [None] * n, dtype="Int64"),
+            "window_count": pd.array(window, dtype="Int64") if window is not None
+            else pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),  # all null
             "approximate": pd.array(
                 approximate if isinstance(approximate, list) else [bool(approximate)] * n, dtype="bool"
             ),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from freq_unlearn.core.errors import UserError
 
+import contextlib
+import gc
 import json
 import operator
 from dataclasses import dataclass, field
@@ -32,6 +34,22 @@ class FactsReport:
 
     def to_json(self) -> dict:
         return {"skipped_facts": len(self.skipped), "skipped_fact_examples": self.skipped[:20]}
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while building large acyclic structures (lists, dicts and
+    tuples per fact): on 102k facts its passes over the growing heap took half of
+    ``build_term_index``'s CPU time (0.70-0.80 s against 0.35 s), and most of ``load_facts``'s.
+    Reference counting still frees everything; the collector resumes (if it was on) when the block
+    ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -84,7 +102,7 @@ def _problem(subject, obj, relation: str, fact_id: str, seen_ids: set, seen_trip
 def _all_valid(fact_ids: list, subjects: list, objects: list, relations: list) -> bool:
     """Whether no fact has a problem (the common case), checked column-wise at C speed: the same
     tests as ``_problem``, whose row-by-row loop then only runs to name the bad facts."""
-    return (all(isinstance(s, str) for s in subjects) and all(isinstance(o, str) for o in objects)
+    return (set(map(type, subjects)) == {str} and set(map(type, objects)) == {str}
             and all(map(str.strip, subjects)) and all(map(str.strip, objects))
             and not any(map(operator.eq, subjects, objects))
             and len(set(fact_ids)) == len(fact_ids) and len(set(zip(subjects, relations, objects))) == len(fact_ids))
@@ -123,6 +141,11 @@ def load_facts(
     (subject, relation, object)) raise FactsError when ``strict``; otherwise they are dropped
     and listed in ``report``.
     """
+    with gc_paused():
+        return _load_facts(facts, strict, report)
+
+
+def _load_facts(facts: str | Path | pd.DataFrame, strict: bool, report: FactsReport | None) -> pd.DataFrame:
     source = "<DataFrame>" if isinstance(facts, pd.DataFrame) else str(facts)
     df = facts.copy() if isinstance(facts, pd.DataFrame) else _read_table(Path(facts))
     report = report if report is not None else FactsReport()
@@ -143,7 +166,10 @@ def load_facts(
             df[col] = [[] for _ in range(len(df))]
 
     keep = _valid_rows(df, source, strict, report)
-    df = df.iloc[keep]
+    if len(keep) < len(df):
+        df = df.iloc[keep]
     if df.empty:
         raise FactsError(f"{source}: no valid facts left ({len(report.skipped)} skipped; first: {report.skipped[0]})")
+    if df["fact_id"].is_monotonic_increasing:  # already in order: the stable sort would keep it as it is
+        return df.reset_index(drop=True)
     return df.sort_values("fact_id", kind="stable").reset_index(drop=True)

@@ -77,12 +77,30 @@ def load_matcher(work_folder: str, fingerprint: str) -> Matcher:
     return _MATCHERS[fingerprint]
 
 
+_FLUSH_IDS = 1 << 20  # ids buffered before they are added into the count arrays (bounds memory per shard)
+
+
 def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | None) -> dict:
+    """Per shard: documents containing each entity and each (subject, object) pair.
+
+    A document's entities are collected with one set per document; its ids (and those of its pairs)
+    are appended to flat lists and added up with ``np.bincount`` every ``_FLUSH_IDS`` ids, instead
+    of one Python step per entity and document."""
     index = matcher.index
     pairs_by_subject = matcher.pairs_by_subject
-    entity_counts = [0] * index.n_entities
-    pair_counts = [0] * len(index.pairs)
-    window_counts = [0] * len(index.pairs)
+    subjects = matcher.subjects
+    entity_counts = np.zeros(index.n_entities, dtype=np.int64)
+    pair_counts = np.zeros(len(index.pairs), dtype=np.int64)
+    window_counts = np.zeros(len(index.pairs), dtype=np.int64)
+    entity_ids: list[int] = []
+    pair_ids: list[int] = []
+
+    def flush() -> None:
+        entity_counts[:] += np.bincount(np.asarray(entity_ids, dtype=np.int64), minlength=len(entity_counts))
+        pair_counts[:] += np.bincount(np.asarray(pair_ids, dtype=np.int64), minlength=len(pair_counts))
+        entity_ids.clear()
+        pair_ids.clear()
+
     documents = n_chars = matched = 0
     for doc in data or ():
         text = index.prepare(doc.text)
@@ -92,19 +110,21 @@ def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | No
         if not found:
             continue
         matched += 1
-        for e in found:
-            entity_counts[e] += 1
+        entity_ids.extend(found)
         to_words = None
-        for e in found:
-            for pair_id, obj in pairs_by_subject.get(e, ()):
+        for e in subjects.intersection(found):
+            for pair_id, obj in pairs_by_subject[e]:
                 if obj in found:
-                    pair_counts[pair_id] += 1
+                    pair_ids.append(pair_id)
                     if window is not None:
                         to_words = to_words or word_index(text)
                         a = sorted(to_words(p) for p in found[e])
                         b = sorted(to_words(p) for p in found[obj])
                         if within_window(a, b, window):
                             window_counts[pair_id] += 1
+        if len(entity_ids) + len(pair_ids) > _FLUSH_IDS:
+            flush()
+    flush()
     return {"entity_counts": entity_counts, "pair_counts": pair_counts, "window_counts": window_counts,
             "documents": documents, "characters": n_chars, "matched": matched}
 
