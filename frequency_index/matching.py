@@ -212,11 +212,57 @@ def _cased_variants(forms: list[str], casing: str, side: int) -> list[list[str]]
 
 
 def build_term_index(facts: pd.DataFrame, match: MatchOptions | None = None) -> TermIndex:
+    match = match or MatchOptions()
     with gc_paused():
-        return _build_term_index(facts, match or MatchOptions())
+        index = _term_index_one_form_per_entity(facts, match)
+        return index if index is not None else _term_index_by_fact(facts, match)
 
 
-def _build_term_index(facts: pd.DataFrame, match: MatchOptions) -> TermIndex:
+def _has_aliases(facts: pd.DataFrame) -> bool:
+    return any(a is not None and len(a) > 0 for column in ("subject_aliases", "object_aliases")
+               if column in facts.columns for a in facts[column].tolist())
+
+
+def _term_index_one_form_per_entity(facts: pd.DataFrame, match: MatchOptions) -> TermIndex | None:
+    """The common case (no aliases, casing ``sensitive`` or ``insensitive``: every entity is one
+    form) with ``pd.factorize`` instead of a Python step per fact: the same index as
+    ``_term_index_by_fact`` (ids in order of first appearance, subject before object; a test
+    compares the two). None when the case does not apply."""
+    import numpy as np
+
+    if match.casing == "paper" or (match.aliases and _has_aliases(facts)):
+        return None
+    n = len(facts)
+    values = np.empty(2 * n, dtype=object)
+    values[0::2], values[1::2] = facts["subject"].tolist(), facts["object"].tolist()
+    value_codes, unique_values = pd.factorize(values)
+    if (value_codes < 0).any():
+        return None
+    forms = unique_values.tolist()
+    if match.normalization != "none":
+        forms = [normalize_text(f, match.normalization).strip() for f in forms]
+    if match.casing == "insensitive":
+        forms = [f.lower() for f in forms]
+    if "" in forms:  # a form that normalises to nothing: the general path drops it
+        return None
+    form_codes, unique_forms = pd.factorize(np.asarray(forms, dtype=object))
+    entities = form_codes[value_codes]
+    n_entities = len(unique_forms)
+    pair_codes, unique_pairs = pd.factorize(entities[0::2] * n_entities + entities[1::2])
+    return TermIndex(
+        forms=unique_forms.tolist(),
+        form_entities=[[e] for e in range(n_entities)],
+        n_entities=n_entities,
+        pairs=list(zip((unique_pairs // n_entities).tolist(), (unique_pairs % n_entities).tolist())),
+        fact_pairs=[[p] for p in pair_codes.tolist()],
+        lowercase_text=match.casing == "insensitive",
+        word_boundaries=match.word_boundaries,
+        normalization=match.normalization,
+    )
+
+
+def _term_index_by_fact(facts: pd.DataFrame, match: MatchOptions) -> TermIndex:
+    """Any facts and options (aliases, casing=paper): entities memoised per subject/object."""
     entity_ids: dict[frozenset, int] = {}
     form_ids: dict[str, int] = {}
     form_entities: list[list[int]] = []

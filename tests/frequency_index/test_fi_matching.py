@@ -98,3 +98,27 @@ def test_counts_on_edge_cases_through_the_scan(tmp_path):
     assert counts.loc["f2", ["count", "subject_count", "object_count"]].tolist() == [0, 3, 0]
     assert counts.loc["f3", ["count", "subject_count", "object_count"]].tolist() == [0, 1, 0]
     assert counts.loc["f4", ["count", "subject_count", "object_count"]].tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("match", [MatchOptions(), MatchOptions(casing="insensitive"), MatchOptions(normalization="none"),
+                                   MatchOptions(aliases=False), MatchOptions(word_boundaries=False, normalization="nfc")])
+def test_the_fast_term_index_is_the_general_one(small_world, match):
+    from freq_unlearn.frequency_index.facts import load_facts
+    from freq_unlearn.frequency_index.matching import _term_index_by_fact, _term_index_one_form_per_entity
+
+    facts = pd.concat([load_facts(small_world / "facts.parquet"), load_facts(FACTS.assign(subject_aliases=[[]] * 5))])
+    facts.loc[len(facts)] = {**facts.iloc[0].to_dict(), "fact_id": "x1", "subject": "ann lee", "object": "Ｒｏｍｅ"}
+    fast = _term_index_one_form_per_entity(facts, match)
+    assert fast is not None
+    assert fast.to_json_bytes() == _term_index_by_fact(facts, match).to_json_bytes()
+    assert build_term_index(facts, match).to_json_bytes() == fast.to_json_bytes()
+
+
+def test_aliases_and_paper_casing_take_the_general_path():
+    from freq_unlearn.frequency_index.matching import _term_index_one_form_per_entity
+
+    with_alias = FACTS.assign(subject_aliases=[["A. Lee"], [], [], [], []])
+    assert _term_index_one_form_per_entity(with_alias, MatchOptions()) is None
+    assert _term_index_one_form_per_entity(with_alias, MatchOptions(aliases=False)) is not None
+    assert _term_index_one_form_per_entity(FACTS, MatchOptions(casing="paper")) is None
+    assert len(build_term_index(with_alias).forms) == len(build_term_index(FACTS).forms) + 1
