@@ -51,9 +51,10 @@ def counts_frame(facts: pd.DataFrame, count, subj, obj, window=None, approximate
     n = len(facts)
     return pd.DataFrame(
         {
-            "fact_id": facts["fact_id"].to_numpy(),
-            "subject": facts["subject"].to_numpy(),
-            "object": facts["object"].to_numpy(),
+            # .array: the facts' own (Arrow) string arrays, not object arrays converted back
+            "fact_id": facts["fact_id"].array,
+            "subject": facts["subject"].array,
+            "object": facts["object"].array,
             "count": pd.array(count, dtype="int64"),
             "subject_count": pd.array(subj, dtype="int64"),
             "object_count": pd.array(obj, dtype="int64"),

@@ -161,9 +161,6 @@ def _load_facts(facts: str | Path | pd.DataFrame, strict: bool, report: FactsRep
     for col in LIST_COLUMNS:
         if col in df.columns:
             df[col] = df[col].map(_as_list)
-    for col in ("subject_aliases", "object_aliases"):
-        if col not in df.columns:
-            df[col] = [[] for _ in range(len(df))]
 
     keep = _valid_rows(df, source, strict, report)
     if len(keep) < len(df):
