@@ -106,7 +106,7 @@ def test_the_fast_term_index_is_the_general_one(small_world, match):
     from freq_unlearn.frequency_index.facts import load_facts
     from freq_unlearn.frequency_index.matching import _term_index_by_fact, _term_index_one_form_per_entity
 
-    facts = pd.concat([load_facts(small_world / "facts.parquet"), load_facts(FACTS.assign(subject_aliases=[[]] * 5))])
+    facts = load_facts(pd.concat([pd.read_parquet(small_world / "facts.parquet"), FACTS.assign(subject_aliases=[[]] * 5)]))
     facts.loc[len(facts)] = {**facts.iloc[0].to_dict(), "fact_id": "x1", "subject": "ann lee", "object": "Ｒｏｍｅ"}
     fast = _term_index_one_form_per_entity(facts, match)
     assert fast is not None
