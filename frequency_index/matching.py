@@ -151,17 +151,18 @@ class TermIndex:
         text = normalize_text(text, self.normalization)
         return text.lower() if self.lowercase_text else text
 
-    def per_fact(self, pair_values) -> list[int]:
-        """Sum per-pair values into per-fact values (a fact has one pair, or four with casing=paper)."""
+    def per_fact(self, pair_values):
+        """Sum per-pair values into per-fact values (a fact has one pair, or four with casing=paper):
+        an int64 array in facts order."""
         import numpy as np
 
         pair_ids, fact_of_pair = self._fact_pair_arrays()
         values = np.asarray(pair_values, dtype=np.int64)[pair_ids]
         if fact_of_pair is None:  # one pair per fact
-            return values.tolist()
+            return values
         totals = np.zeros(len(self.fact_pairs), dtype=np.int64)
         np.add.at(totals, fact_of_pair, values)
-        return totals.tolist()
+        return totals
 
     def _fact_pair_arrays(self):
         """(pair id of each (fact, pair) entry in fact order, fact of each entry or None when every
@@ -178,8 +179,8 @@ class TermIndex:
             self._pair_arrays = arrays
         return self._pair_arrays
 
-    def fact_totals(self, entity_counts, pair_counts) -> tuple[list[int], list[int], list[int]]:
-        """Sum entity and pair counts into per-fact (count, subject_count, object_count)."""
+    def fact_totals(self, entity_counts, pair_counts):
+        """Sum entity and pair counts into per-fact (count, subject_count, object_count) arrays."""
         import numpy as np
 
         entities = np.asarray(entity_counts, dtype=np.int64)
@@ -249,7 +250,7 @@ def _term_index_one_form_per_entity(facts: pd.DataFrame, match: MatchOptions) ->
     entities = form_codes[value_codes]
     n_entities = len(unique_forms)
     pair_codes, unique_pairs = pd.factorize(entities[0::2] * n_entities + entities[1::2])
-    return TermIndex(
+    index = TermIndex(
         forms=unique_forms.tolist(),
         form_entities=[[e] for e in range(n_entities)],
         n_entities=n_entities,
@@ -259,6 +260,8 @@ def _term_index_one_form_per_entity(facts: pd.DataFrame, match: MatchOptions) ->
         word_boundaries=match.word_boundaries,
         normalization=match.normalization,
     )
+    index._pair_arrays = (pair_codes.astype(np.int64), None)  # what _fact_pair_arrays would make
+    return index
 
 
 def _term_index_by_fact(facts: pd.DataFrame, match: MatchOptions) -> TermIndex:
