@@ -31,7 +31,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, fields
