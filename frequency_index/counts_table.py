@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from freq_unlearn.core.errors import UserError
@@ -50,13 +51,15 @@ def counts_frame(facts: pd.DataFrame, count, subj, obj, window=None, approximate
     n = len(facts)
     return pd.DataFrame(
         {
-            "fact_id": facts["fact_id"].to_numpy(),
-            "subject": facts["subject"].to_numpy(),
-            "object": facts["object"].to_numpy(),
+            # .array: the facts' own (Arrow) string arrays, not object arrays converted back
+            "fact_id": facts["fact_id"].array,
+            "subject": facts["subject"].array,
+            "object": facts["object"].array,
             "count": pd.array(count, dtype="int64"),
             "subject_count": pd.array(subj, dtype="int64"),
             "object_count": pd.array(obj, dtype="int64"),
-            "window_count": pd.array(window if window is not None else [None] * n, dtype="Int64"),
+            "window_count": pd.array(window, dtype="Int64") if window is not None
+            else pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),  # all null
             "approximate": pd.array(
                 approximate if isinstance(approximate, list) else [bool(approximate)] * n, dtype="bool"
             ),
@@ -71,7 +74,9 @@ def write_counts(df: pd.DataFrame, provenance: dict[str, Any], out: Path) -> pd.
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    df = df.sort_values("fact_id", kind="stable").reset_index(drop=True)
+    if not df["fact_id"].is_monotonic_increasing:  # load_facts already sorts: skip a 100k-string sort
+        df = df.sort_values("fact_id", kind="stable")
+    df = df.reset_index(drop=True)
     columns = list(COUNT_COLUMN_ORDER) + [c for c in df.columns if c not in COUNT_COLUMN_ORDER]
     df = df[columns]
     table = pa.Table.from_pandas(df, preserve_index=False)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from freq_unlearn.core.errors import UserError
 
+import contextlib
+import gc
 import json
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +34,22 @@ class FactsReport:
 
     def to_json(self) -> dict:
         return {"skipped_facts": len(self.skipped), "skipped_fact_examples": self.skipped[:20]}
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while building large acyclic structures (lists, dicts and
+    tuples per fact): on 102k facts its passes over the growing heap took half of
+    ``build_term_index``'s CPU time (0.70-0.80 s against 0.35 s), and most of ``load_facts``'s.
+    Reference counting still frees everything; the collector resumes (if it was on) when the block
+    ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -80,16 +99,26 @@ def _problem(subject, obj, relation: str, fact_id: str, seen_ids: set, seen_trip
     return None
 
 
+def _all_valid(fact_ids: list, subjects: list, objects: list, relations: list) -> bool:
+    """Whether no fact has a problem (the common case), checked column-wise at C speed: the same
+    tests as ``_problem``, whose row-by-row loop then only runs to name the bad facts."""
+    return (set(map(type, subjects)) == {str} and set(map(type, objects)) == {str}
+            and all(map(str.strip, subjects)) and all(map(str.strip, objects))
+            and not any(map(operator.eq, subjects, objects))
+            and len(set(fact_ids)) == len(fact_ids) and len(set(zip(subjects, relations, objects))) == len(fact_ids))
+
+
 def _valid_rows(df: pd.DataFrame, source: str, strict: bool, report: FactsReport) -> list[int]:
     """Positions of the facts to keep; the others are named in ``report`` (or raise when strict)."""
-    relations = df["relation"].tolist() if "relation" in df.columns else [""] * len(df)
+    relations = [r or "" for r in df["relation"].tolist()] if "relation" in df.columns else [""] * len(df)
+    # plain lists: itertuples over Arrow-backed strings took seconds for 100k facts
+    fact_ids, subjects, objects = df["fact_id"].tolist(), df["subject"].tolist(), df["object"].tolist()
+    if _all_valid(fact_ids, subjects, objects, relations):
+        return list(range(len(df)))
     keep = []
     seen_ids: set[str] = set()
     seen_triples: set[tuple] = set()
-    # plain lists: itertuples over Arrow-backed strings took seconds for 100k facts
-    rows = zip(df["fact_id"].tolist(), df["subject"].tolist(), df["object"].tolist(), relations)
-    for i, (fact_id, subject, obj, relation) in enumerate(rows):
-        relation = relation or ""
+    for i, (fact_id, subject, obj, relation) in enumerate(zip(fact_ids, subjects, objects, relations)):
         problem = _problem(subject, obj, relation, fact_id, seen_ids, seen_triples)
         if problem:
             message = f"{source}: fact {fact_id!r} (row {i + 1}): {problem}"
@@ -112,6 +141,11 @@ def load_facts(
     (subject, relation, object)) raise FactsError when ``strict``; otherwise they are dropped
     and listed in ``report``.
     """
+    with gc_paused():
+        return _load_facts(facts, strict, report)
+
+
+def _load_facts(facts: str | Path | pd.DataFrame, strict: bool, report: FactsReport | None) -> pd.DataFrame:
     source = "<DataFrame>" if isinstance(facts, pd.DataFrame) else str(facts)
     df = facts.copy() if isinstance(facts, pd.DataFrame) else _read_table(Path(facts))
     report = report if report is not None else FactsReport()
@@ -127,12 +161,12 @@ def load_facts(
     for col in LIST_COLUMNS:
         if col in df.columns:
             df[col] = df[col].map(_as_list)
-    for col in ("subject_aliases", "object_aliases"):
-        if col not in df.columns:
-            df[col] = [[] for _ in range(len(df))]
 
     keep = _valid_rows(df, source, strict, report)
-    df = df.iloc[keep]
+    if len(keep) < len(df):
+        df = df.iloc[keep]
     if df.empty:
         raise FactsError(f"{source}: no valid facts left ({len(report.skipped)} skipped; first: {report.skipped[0]})")
+    if df["fact_id"].is_monotonic_increasing:  # already in order: the stable sort would keep it as it is
+        return df.reset_index(drop=True)
     return df.sort_values("fact_id", kind="stable").reset_index(drop=True)

@@ -38,7 +38,7 @@ def save_work_inputs(work_folder: str, index: TermIndex, facts: pd.DataFrame, sh
     step cost more than the counting itself.)"""
     folder = get_datafolder(work_folder)
     payloads = {
-        TERMS_FILE: index.to_json().encode(),
+        TERMS_FILE: index.to_json_bytes(),
         SHARDS_FILE: json.dumps({"keys": shard_keys}).encode(),
     }
     buffer = io.BytesIO()
@@ -51,7 +51,7 @@ def save_work_inputs(work_folder: str, index: TermIndex, facts: pd.DataFrame, sh
 
 
 def load_terms(work_folder: str) -> TermIndex:
-    with get_datafolder(work_folder).open(TERMS_FILE, "rt") as f:
+    with get_datafolder(work_folder).open(TERMS_FILE, "rb") as f:
         return TermIndex.from_json(f.read())
 
 
@@ -77,34 +77,54 @@ def load_matcher(work_folder: str, fingerprint: str) -> Matcher:
     return _MATCHERS[fingerprint]
 
 
+_FLUSH_IDS = 1 << 20  # ids buffered before they are added into the count arrays (bounds memory per shard)
+
+
 def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | None) -> dict:
+    """Per shard: documents containing each entity and each (subject, object) pair.
+
+    A document's entities are collected with one set per document; its ids (and those of its pairs)
+    are appended to flat lists and added up with ``np.bincount`` every ``_FLUSH_IDS`` ids, instead
+    of one Python step per entity and document."""
     index = matcher.index
     pairs_by_subject = matcher.pairs_by_subject
-    entity_counts = [0] * index.n_entities
-    pair_counts = [0] * len(index.pairs)
-    window_counts = [0] * len(index.pairs)
+    subjects = matcher.subjects
+    entity_counts = np.zeros(index.n_entities, dtype=np.int64)
+    pair_counts = np.zeros(len(index.pairs), dtype=np.int64)
+    window_counts = np.zeros(len(index.pairs), dtype=np.int64)
+    entity_ids: list[int] = []
+    pair_ids: list[int] = []
+
+    def flush() -> None:
+        entity_counts[:] += np.bincount(np.asarray(entity_ids, dtype=np.int64), minlength=len(entity_counts))
+        pair_counts[:] += np.bincount(np.asarray(pair_ids, dtype=np.int64), minlength=len(pair_counts))
+        entity_ids.clear()
+        pair_ids.clear()
+
     documents = n_chars = matched = 0
     for doc in data or ():
         text = index.prepare(doc.text)
         documents += 1
         n_chars += len(doc.text)
-        found = matcher.find(text, positions=window is not None)
+        found = matcher.entities(text) if window is None else matcher.positions(text)
         if not found:
             continue
         matched += 1
-        for e in found:
-            entity_counts[e] += 1
+        entity_ids.extend(found)
         to_words = None
-        for e in found:
-            for pair_id, obj in pairs_by_subject.get(e, ()):
+        for e in subjects.intersection(found):
+            for pair_id, obj in pairs_by_subject[e]:
                 if obj in found:
-                    pair_counts[pair_id] += 1
+                    pair_ids.append(pair_id)
                     if window is not None:
                         to_words = to_words or word_index(text)
                         a = sorted(to_words(p) for p in found[e])
                         b = sorted(to_words(p) for p in found[obj])
                         if within_window(a, b, window):
                             window_counts[pair_id] += 1
+        if len(entity_ids) + len(pair_ids) > _FLUSH_IDS:
+            flush()
+    flush()
     return {"entity_counts": entity_counts, "pair_counts": pair_counts, "window_counts": window_counts,
             "documents": documents, "characters": n_chars, "matched": matched}
 
