@@ -230,6 +230,7 @@ def robustness_of_runs(store: Store, config: dict[str, Any], base: ckpt.CheckedC
 
     settings = config["robustness"]
     people = people_table(settings["people"])
+    base_copy = ckpt.sanitized_copy(base, store.cache_dir / "checkpoints")  # re-hashed once, not per stratum
     relearning, scores = {}, []
     firsts = {}
     for (target, seed) in sorted(checked):
@@ -244,7 +245,7 @@ def robustness_of_runs(store: Store, config: dict[str, Any], base: ckpt.CheckedC
         relearn_config = RelearnConfig(steps=tuple(settings["relearn_steps"]), probes=("qa",), seed=seed, n_resamples=n_boot,
                                        limit=config["limit"])
         with tempfile.TemporaryDirectory(prefix="relearn-", dir=store.cache_dir) as scratch:
-            relearning[stratum] = relearn(clean, ckpt.sanitized_copy(base, store.cache_dir / "checkpoints"),
+            relearning[stratum] = relearn(clean, base_copy,
                                           config["benchmark"], stratum, Path(scratch) / "out", relearn_config,
                                           ceiling=before, floor=after[(stratum, seed)], progress=False)
         scores.append(mia_scores(*load_model(clean), people).assign(model=stratum))
