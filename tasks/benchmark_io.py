@@ -34,6 +34,8 @@ METADATA_KEY = "benchmark"
 PACKAGED_DATA_DIR = Path(__file__).resolve().parent / "data"
 PACKAGED_NAMES = ("synthetic",)
 _WARNED: set[tuple[str, str]] = set()
+# (source, split, probe) -> (the loaded split, the checked and probe-filtered split)
+_CHECKED: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
 
 def resolve_source(default: str, metadata: Mapping[str, Any] | None = None) -> str:
@@ -71,11 +73,16 @@ def load_split(source: str, split: str, probe: str = "qa") -> datasets.Dataset:
         have = ", ".join(sorted(splits)) or "none"
         raise BenchmarkError(f"benchmark {source}: split '{split}' is missing (found: {have})")
     ds = splits[split]
+    checked = _CHECKED.get((source, split, probe))
+    if checked is not None and checked[0] is ds:  # same files as last time (load_splits caches per version)
+        return checked[1]
     _check_split(source, split, ds, probe)
     if probe == "bio":
-        ds = ds.filter(lambda row: bool(row["bio_prefix"]))
+        # select, not filter: no progress bar and no cache file per call (evaluations run in loops)
+        ds = ds.select([i for i, prefix in enumerate(ds["bio_prefix"]) if prefix])
         if len(ds) == 0:
             raise BenchmarkError(f"benchmark {source}: split '{split}' has no row with a bio_prefix (the BIO probe needs one)")
+    _CHECKED[(source, split, probe)] = (splits[split], ds)
     return ds
 
 

@@ -44,7 +44,6 @@ def make_leaderboard(demo: Demo) -> None:
         scored["runs"] = [{**r, "evaluations": run_record_evaluations(folders[(r["target"], r["seed"])],
                                                                       f"forget_{r['target']}", r["seed"])}
                           for r in scored["runs"]]
-        scored["items"] = []  # the demo's own items.parquet has them
         results.append({"method": method, "submission": {"method": method, "forget_splits": [f"forget_{s}" for s in STRATA],
                                                          "settings": demo.preset.overrides(method)}, **scored})
     folder = demo.out / "leaderboard"

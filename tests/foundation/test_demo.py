@@ -91,6 +91,9 @@ def test_quick_demo_end_to_end_on_the_core_install(tiny_world: Path, tiny_model:
     assert (targeted["logprob_before"] - targeted["logprob_after"]).mean() > 0
     for png in ("net_forgetting.png", "net_vs_count.png", "equal_utility.png"):
         assert (out / "plots" / png).stat().st_size > 2000
+    # the board's results keep their per-item scores (its retention-vs-count plot reads them)
+    board = json.loads((out / "leaderboard" / "results.json").read_text())
+    assert [r["method"] for r in board] == list(quick.methods) and all(r["items"] for r in board)
 
     # a rerun reuses every finished stage
     again = _demo(venv, out, "--quick")
