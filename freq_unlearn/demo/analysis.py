@@ -260,7 +260,7 @@ def size_comparison(demo: Demo, bases: dict[str, Any]) -> dict[str, Any]:
     values = _matched_disagreement(demo, bases)
     summary: dict[str, Any] = {"sizes": list(sizes), "claims_a_verdict": claims, "per_model": values}
     if len(sizes) < 2:
-        summary["verdict"] = "descriptive (one model size in this preset: run `--preset sizes`)"
+        summary["verdict"] = "descriptive (one model size in this preset: run `--preset sizes` or `--preset thorough`)"
         return summary
     small, large = sizes[0], sizes[-1]
     a = [v for m, v in values.items() if m.startswith(f"{small}-") and math.isfinite(v)]

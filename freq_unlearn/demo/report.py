@@ -158,7 +158,7 @@ def finding2_section(results: Results) -> list[str]:
              "Compared at matched generation-view forgetting (the step at which half of the known targeted items are "
              "forgotten in the generation view, from the in-run curves), never at a fixed learning rate alone: a larger "
              "model unlearned harder disagrees more for that reason alone. A verdict needs >= 2 pre-trained models of "
-             "each of >= 2 sizes (`--preset sizes`).", ""]
+             "each of >= 2 sizes (`--preset sizes` or `--preset thorough`).", ""]
     if s.get("per_model"):
         lines += ["| model | disagreement at matched forgetting |", "|---|---|"]
         lines += [f"| {m} | {_num(v)} |" for m, v in sorted(s["per_model"].items())]
