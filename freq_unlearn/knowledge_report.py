@@ -16,14 +16,14 @@ GROUP_ORDER = (schema.GROUP_RETAIN, schema.GROUP_HIGH, schema.GROUP_MEDIUM, sche
                schema.GROUP_GRADED, schema.GROUP_UTILITY)
 
 
-def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion."""
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion (statsmodels)."""
     if n == 0:
         return (math.nan, math.nan)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return (float(lo), float(hi))
 
 
 def summarize(scored) -> dict[str, Any]:
@@ -78,8 +78,10 @@ def plot(summary: dict[str, Any], path: Path) -> None:
 
     groups = list(summary["by_group"])
     acc = [summary["by_group"][g]["accuracy"] for g in groups]
-    err = [[a - summary["by_group"][g]["accuracy_ci95"][0] for g, a in zip(groups, acc)],
-           [summary["by_group"][g]["accuracy_ci95"][1] - a for g, a in zip(groups, acc)]]
+    # Wilson bounds at 0% or 100% can land a rounding error inside the estimate (matplotlib refuses
+    # a negative error bar)
+    err = [[max(0.0, a - summary["by_group"][g]["accuracy_ci95"][0]) for g, a in zip(groups, acc)],
+           [max(0.0, summary["by_group"][g]["accuracy_ci95"][1] - a) for g, a in zip(groups, acc)]]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.bar(groups, acc, yerr=err, capsize=4, color="#4C72B0")
     ax.set_ylim(0, 1)
