@@ -252,28 +252,41 @@ def _equal_utility_estimates(demo: Demo, rows: list[dict[str, Any]]) -> list[dic
 
 def size_comparison(demo: Demo, bases: dict[str, Any]) -> dict[str, Any]:
     """Finding 2: disagreement at matched generation-view forgetting, larger vs smaller models."""
+    return compare_sizes({m.id: m.size for m in demo.preset.models}, _matched_disagreement(demo, bases))
+
+
+def compare_sizes(size_of: dict[str, str], values: dict[str, float]) -> dict[str, Any]:
+    """The verdict of finding 2 from each model's disagreement at matched forgetting (``values``,
+    model id -> value; a model whose runs never reached the level is absent): the largest size minus
+    the smallest (preset order), Welch interval over models; a verdict only with >= 2 models of each
+    size reaching the level and a non-degenerate interval."""
     from scipy import stats
 
-    sizes = demo.preset.sizes
-    per_size = {s: [m for m in demo.preset.models if m.size == s] for s in sizes}
+    sizes = tuple(dict.fromkeys(size_of.values()))
+    per_size = {s: [m for m, size in size_of.items() if size == s] for s in sizes}
     claims = len(sizes) >= 2 and all(len(models) >= 2 for models in per_size.values())
-    values = _matched_disagreement(demo, bases)
     summary: dict[str, Any] = {"sizes": list(sizes), "claims_a_verdict": claims, "per_model": values}
     if len(sizes) < 2:
         summary["verdict"] = "descriptive (one model size in this preset: run `--preset sizes` or `--preset thorough`)"
         return summary
     small, large = sizes[0], sizes[-1]
-    a = [v for m, v in values.items() if m.startswith(f"{small}-") and math.isfinite(v)]
-    b = [v for m, v in values.items() if m.startswith(f"{large}-") and math.isfinite(v)]
+    a, b = ([values[m] for m in per_size[s] if m in values and math.isfinite(values[m])] for s in (small, large))
     summary.update(small=small, large=large, small_values=a, large_values=b)
-    if not claims or len(a) < 2 or len(b) < 2:
+    if not claims:
         summary["verdict"] = "descriptive (fewer than 2 models per size)"
         return summary
+    if len(a) < 2 or len(b) < 2:
+        reached = ", ".join(f"{len(v)} of {len(per_size[s])} {s} models" for s, v in ((small, a), (large, b)))
+        summary["verdict"] = (f"no verdict: the matched level ({MATCHED_GEN_FORGETTING:.0%} of the known targeted items "
+                              f"forgotten in the generation view) was reached by the runs of {reached}")
+        return summary
     test = stats.ttest_ind(b, a, equal_var=False)
-    low, high = test.confidence_interval(0.95)
-    diff = float(np.mean(b) - np.mean(a))
-    summary.update(difference=diff, ci=[float(low), float(high)], p_value=float(test.pvalue))
-    summary["verdict"] = ("as predicted" if low > 0 else "opposite" if high < 0 else "inconclusive")
+    low, high = (float(x) for x in test.confidence_interval(0.95))
+    summary.update(difference=float(np.mean(b) - np.mean(a)), ci=[low, high], p_value=float(test.pvalue))
+    if not (math.isfinite(low) and math.isfinite(high)) or (np.ptp(a) == 0 and np.ptp(b) == 0):  # no spread
+        summary["verdict"] = "no verdict (degenerate interval)"
+    else:
+        summary["verdict"] = "as predicted" if low > 0 else "opposite" if high < 0 else "inconclusive"
     return summary
 
 
