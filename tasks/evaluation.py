@@ -76,7 +76,7 @@ def _lm(model: Any, tokenizer: Any, device: str | None, batch_size: int, peft: s
         def tok_encode(self, string: str, add_special_tokens: bool | None = None,
                        left_truncate_len: int | None = None, **kwargs: Any) -> list[int]:
             # lm-eval encodes each multiple-choice context once per choice; the same string always
-            # gives the same ids, so one evaluation encodes it once (a quarter of its CPU time).
+            # gives the same ids, so one evaluation encodes it once (~10% of an in-run evaluation).
             key = (string, add_special_tokens, left_truncate_len, tuple(sorted(kwargs.items())))
             memo = self.__dict__.setdefault("_encoded", {})
             if key not in memo:
