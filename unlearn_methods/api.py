@@ -14,7 +14,7 @@ import enum
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from .data import (
     load_benchmark_splits,
     require_columns,
 )
-from .inrun import InrunWriter, inrun_probes
+from .inrun import InrunWriter
+from .inrun import inrun_probes as inrun_probes_of
 from .model_card import render_model_card
 from .registry import get_method
 from .run_record import (
@@ -104,6 +105,8 @@ def unlearn(
     resume: bool = False,
     progress: bool = True,
     inrun_records: bool = False,
+    inrun_probes: Sequence[str] | None = None,
+    inrun_stop: Callable[[Any], str | None] | None = None,
     **overrides: Any,
 ) -> RunRecord:
     """Unlearn split ``forget_<forget>`` of `benchmark` from `model` with `method`; write to `out`.
@@ -112,13 +115,15 @@ def unlearn(
     own push. `resume` continues from the last ``checkpoint-*`` in `out`. `progress=False` shows no
     Trainer progress bar and prints no loss dicts (warnings stay visible). `inrun_records=True`
     writes per-item records every `metrics_steps` steps and at the last step to
-    ``out/inrun/step-XXXXX.parquet`` (see ``inrun.py``). Returns the run record that is also
+    ``out/inrun/step-XXXXX.parquet`` (see ``inrun.py``), with the probes `inrun_probes` (default:
+    every probe the benchmark has); `inrun_stop(records)` may return a reason to end training after
+    an in-run evaluation (the run is then "completed" at that step). Returns the run record that is also
     written to ``out/run_record.json``; its status is "completed", "stopped" or "failed"
     (`freq_unlearn.core.run_record`).
     """
     with _library_bars(progress):
         return _unlearn(model, benchmark, forget, method, Path(out), retain, lora, push_to_hub, resume, progress,
-                        inrun_records, overrides)  # fmt: skip
+                        inrun_records, inrun_probes, inrun_stop, overrides)  # fmt: skip
 
 
 @contextmanager
@@ -144,6 +149,7 @@ def _library_bars(on: bool) -> Iterator[None]:
 
 def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, retain: str | None, lora: bool,
              push_to_hub: str | None, resume: bool, progress: bool, inrun_records: bool,
+             probes: Sequence[str] | None, stop: Callable[[Any], str | None] | None,
              overrides: dict[str, Any]) -> RunRecord:  # fmt: skip
     spec = get_method(method)
     forget_split = forget_split_name(forget)
@@ -161,6 +167,9 @@ def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, re
                     f" (needed by method {method!r}: each fact's pre-training count)")  # fmt: skip
     if inrun_records and not args.metrics_steps:
         raise UnlearnInputError("inrun_records needs metrics_steps > 0 (records are written every metrics_steps steps)")
+    available = inrun_probes_of(forget_ds)
+    if probes is not None and (not probes or set(probes) - set(available)):
+        raise UnlearnInputError(f"inrun_probes {list(probes)}: benchmark {benchmark} offers {', '.join(available)}")
 
     trainer = _make_trainer(spec, model, args, forget_ds, retain_ds)
     if not progress:
@@ -168,8 +177,8 @@ def _unlearn(model: str, benchmark: str, forget: str, method: str, out: Path, re
     inrun = None
     if inrun_records:
         eval_splits = [forget_split] + ([retain] if retain else [])
-        writer = InrunWriter(trainer, str(benchmark), eval_splits, inrun_probes(forget_ds), out)
-        inrun = InrunRecords(writer, args.metrics_steps)
+        writer = InrunWriter(trainer, str(benchmark), eval_splits, tuple(probes or available), out)
+        inrun = InrunRecords(writer, args.metrics_steps, stop)
         trainer.add_callback(inrun)
 
     start = time.perf_counter()

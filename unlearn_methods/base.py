@@ -226,23 +226,31 @@ class PeriodicMetrics(TrainerCallback):
 class InrunRecords(TrainerCallback):
     """Per-item records of the model being trained, every `every` steps and at the last step.
 
-    `write(step)` does the evaluation and the file (see ``inrun.py``); `written` keeps the steps
-    done, so that the caller can add the final step of a run the guard stopped.
+    `write(step)` does the evaluation and the file (see ``inrun.py``) and returns the records;
+    `written` keeps the steps done, so that the caller can add the final step of a run the guard
+    stopped. `stop(records)`, when given, returns a reason to end training after that evaluation
+    (e.g. "retain accuracy fell by 10 points"), kept in `stop_reason`.
     """
 
-    def __init__(self, write: Any, every: int) -> None:
+    def __init__(self, write: Any, every: int, stop: Any = None) -> None:
         self.write = write
         self.every = every
+        self.stop = stop
+        self.stop_reason: str | None = None
         self.written: set[int] = set()
 
     def record(self, step: int) -> None:
         if step not in self.written:
-            self.write(step)
+            records = self.write(step)
             self.written.add(step)
+            if self.stop is not None and self.stop_reason is None:
+                self.stop_reason = self.stop(records)
 
     def on_step_end(self, args, state, control, **kwargs):
         if state.is_world_process_zero and (state.global_step % self.every == 0 or state.global_step == state.max_steps):
             self.record(state.global_step)
+            if self.stop_reason:
+                control.should_training_stop = True
 
 
 class UnlearnMixin:

@@ -25,8 +25,8 @@ def inrun_probes(forget_split: Any) -> tuple[str, ...]:
 
 
 class InrunWriter:
-    """`writer(step)` evaluates `trainer`'s model (unwrapped, eval mode, then back to train mode)
-    and writes the records of that step."""
+    """`writer(step)` evaluates `trainer`'s model (unwrapped, eval mode, then back to train mode),
+    writes the records of that step and returns them."""
 
     def __init__(self, trainer: Any, benchmark: str, splits: Sequence[str], probes: Sequence[str], out: str | Path) -> None:
         self.trainer = trainer
@@ -35,7 +35,7 @@ class InrunWriter:
         self.probes = tuple(probes)
         self.out = Path(out)
 
-    def __call__(self, step: int) -> Path:
+    def __call__(self, step: int) -> Any:
         from freq_unlearn.tasks.evaluation import evaluate, write_records
 
         model = self.trainer.accelerator.unwrap_model(self.trainer.model)
@@ -50,7 +50,8 @@ class InrunWriter:
             model.train(was_training)
         path = inrun_path(self.out, step)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return write_records(records, path)
+        write_records(records, path)
+        return records
 
 
 __all__ = ["INRUN_FOLDER", "InrunWriter", "inrun_path", "inrun_probes"]

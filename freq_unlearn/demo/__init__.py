@@ -34,6 +34,17 @@ def quiet_libraries(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+# Settings of stages added after a run folder was written: the folder continues, running only them.
+ADDED_STAGES = frozenset({"utility_arm"})
+
+
+def continues(stored: dict, settings: dict) -> bool:
+    """May a run folder written with ``stored`` settings continue under ``settings``? Only when every
+    stored setting is unchanged and the new ones belong to stages that folder never ran."""
+    added = set(settings) - set(stored)
+    return added <= ADDED_STAGES and set(stored) <= set(settings) and all(stored[k] == settings[k] for k in stored)
+
+
 def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> Path:
     """Run (or continue) a demo into ``out``; returns the report's path."""
     import time
@@ -50,7 +61,7 @@ def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> 
     out.mkdir(parents=True, exist_ok=True)
     settings = json.loads(json.dumps({"preset": preset_name, **asdict(preset)}))
     settings_file = out / "demo_settings.json"
-    if settings_file.exists() and json.loads(settings_file.read_text()) != settings:
+    if settings_file.exists() and not continues(json.loads(settings_file.read_text()), settings):
         raise UserError(f"{out} holds a demo run with other settings ({settings_file}); use another --out")
     atomic_write_text(settings_file, json.dumps(settings, indent=2))
     demo = Demo(out, preset, preset_name)
@@ -58,6 +69,7 @@ def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> 
     for model in preset.models:
         demo.prepare_model(model)
     demo.unlearning_grid()
+    demo.utility_arm()
     demo.robustness()
     if preset.leaderboard:
         from freq_unlearn.demo.board import make_leaderboard

@@ -14,9 +14,12 @@ The rules, fixed before any result was seen (statistics: ``freq_unlearn.tasks.st
 * **Known -> forgotten** only above the guessing floor (``pairing.pair``'s ``known``); descriptive
   where a stratum has < 30 known items.
 * **Costs**: forgetting of the untargeted strata (collateral) and of retain/utility; retain accuracy.
-* **Equal utility**: each run's in-run curves give the targeted items' forgetting at the step where
-  retain accuracy first fell by 5 and by 10 points (linear interpolation between evaluations); a
-  stratum whose runs never fall that far is reported as not reaching the level.
+* **Equal utility** (the preset's utility arm: runs at a constant learning rate until retain
+  accuracy has fallen by the largest level): each stratum's forgetting of every targeted item, QA probe, at the step where
+  retain accuracy first fell by 5 and by 10 points (scores interpolated linearly between in-run
+  evaluations), and the frequency slope over the three strata, adjusted as in Finding 1 (not net
+  of a control: the matched utility loss is the control). A level that a stratum's runs do not all
+  reach is reported so, and that row gets no slope and no verdict. Holm over this table's slopes.
 * **Count-aware method** (``count_aware_comparison``): narrowing of |slope| against its base loss
   (NPO), paired on the same items, Holm-corrected, with the retain-accuracy cost difference beside it.
 * **Robustness** (main model only, so descriptive): relearning recovery of each targeted stratum
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,8 +48,10 @@ if TYPE_CHECKING:
 
 MEASURES = ("logprob", "margin", "rouge")
 MEASURE_NAMES = {"logprob": "gold log-probability", "margin": "MC margin", "rouge": "ROUGE-L recall"}
-UTILITY_LEVELS = (0.05, 0.10)
 MATCHED_GEN_FORGETTING = 0.5
+UTILITY_COLUMNS = ("model", "method", "target", "seed", "level", "fact_id", "person_id", "relation", "stratum", "count",
+                   "logprob_before", "logprob_after", "mc_margin_before", "mc_margin_after", "rougeL_recall_before",
+                   "rougeL_recall_after")
 COMPACT_COLUMNS = ("model", "method", "target", "seed", "split", "probe", "fact_id", "person_id", "relation",
                    "stratum", "count", "answer", "floor", "known", "contains_before", "contains_after",
                    "mc_acc_before", "mc_acc_after", "logprob_before", "logprob_after", "mc_margin_before",
@@ -67,9 +73,10 @@ class Results:
     robustness: dict[str, Any] = field(default_factory=dict)
     count_aware: list[dict[str, Any]] = field(default_factory=list)
     outcomes: Any = None  # the paired per-item table (pandas)
+    utility_items: Any = None  # the utility arm's paired items at each level (pandas)
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "outcomes"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("outcomes", "utility_items")}
 
 
 def base_records(demo: Demo) -> dict[str, Any]:
@@ -178,11 +185,10 @@ def _none_to_nan(value: Any) -> float:
 # ---------------------------------------------------------------------------- in-run curves
 
 
-def inrun_curve(demo: Demo, run: Any, base: Any) -> list[tuple[int, Any]]:
-    """(step, per-item records) of a run's in-run evaluations, step 0 being the base model."""
+def inrun_curve(folder: Path, base: Any) -> list[tuple[int, Any]]:
+    """(step, per-item records) of a run's in-run evaluations in ``folder``, step 0 being the base model."""
     import pandas as pd
 
-    folder = demo.run_dir(run) / "inrun"
     steps = [(int(p.stem.split("-")[1]), p) for p in sorted(folder.glob("step-*.parquet"))] if folder.is_dir() else []
     return [(0, base)] + [(s, pd.read_parquet(p)) for s, p in steps if s > 0]
 
@@ -198,56 +204,74 @@ def _interpolate(curve: list[tuple[int, float]], level: float) -> tuple[float, i
     return None
 
 
-def equal_utility(demo: Demo, bases: dict[str, Any]) -> list[dict[str, Any]]:
+def at_utility_levels(demo: Demo, bases: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """The utility arm's runs at each level: ``pairing.pair`` rows of the targeted stratum (QA probe)
+    between the base model and the scores interpolated at the step where retain accuracy first fell
+    by the level, and one row per run and level saying whether (and at which step) it got there."""
     import pandas as pd
 
-    rows = []
-    for run in demo.runs():
+    from freq_unlearn.demo.pipeline import retain_accuracy
+    from freq_unlearn.tasks.evaluation import KEY_COLUMNS
+
+    arm = demo.preset.utility_arm
+    frames, reached = [], []
+    for run in demo.arm_runs():
         base = bases[run.model.id]
-        curve = inrun_curve(demo, run, base)
-        if len(curve) < 2:
-            continue
-        qa = [(s, r[r["probe"] == "qa"]) for s, r in curve]
-        retain_acc = [(s, float(r.loc[r["split"] == "retain", "contains"].mean())) for s, r in qa]
-        drops = [(s, retain_acc[0][1] - a) for s, a in retain_acc]
         target = f"forget_{run.target}"
-        scores = [r[r["split"] == target].set_index("fact_id")["logprob"] for _, r in qa]
-        for level in UTILITY_LEVELS:
+        curve = [(s, r[r["probe"] == "qa"]) for s, r in inrun_curve(demo.arm_dir(run) / "inrun", base)]
+        drops = [(s, retain_accuracy(curve[0][1]) - retain_accuracy(r)) for s, r in curve]
+        scored = [r[r["split"] == target].set_index(list(KEY_COLUMNS))[list(pairing.SCORES)] for _, r in curve]
+        for level in arm.levels:
             hit = _interpolate(drops, level)
-            row = {"model": run.model.id, "method": run.method, "target": run.target, "seed": run.seed, "level": level,
-                   "reached": hit is not None}
+            tag = {"model": run.model.id, "method": run.method, "target": run.target, "seed": run.seed, "level": level}
+            reached.append({**tag, "reached": hit is not None, "step": hit[0] if hit else None})
             if hit is not None:
-                step, i, j, w = hit
-                at = (1 - w) * scores[i] + w * scores[j]
-                items = pd.DataFrame({"fact_id": at.index, "forgetting": (scores[0] - at).reindex(at.index).to_numpy()})
-                items = items.merge(base[(base["split"] == target) & (base["probe"] == "qa")][["fact_id", "person_id"]],
-                                    on="fact_id")
-                row.update(step=step, items=items.assign(model=run.model.id))
-            rows.append(row)
-    return _equal_utility_estimates(demo, rows)
+                _, i, j, w = hit
+                at = ((1 - w) * scored[i] + w * scored[j].reindex(scored[i].index)).reset_index()
+                frames.append(pairing.pair(curve[0][1][curve[0][1]["split"] == target], at).assign(**tag))
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), reached
 
 
-def _equal_utility_estimates(demo: Demo, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    import pandas as pd
-
-    out = []
-    for method in demo.preset.methods:
-        for level in UTILITY_LEVELS:
-            mine = [r for r in rows if r["method"] == method and r["level"] == level]
+def equal_utility(demo: Demo, items: Any, reached: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per arm method, level and measure: each stratum's forgetting at that retain-accuracy drop, and
+    the frequency slope over all strata (adjusted as in Finding 1) when every stratum's runs got there.
+    ``items`` and ``reached`` come from ``at_utility_levels``."""
+    arm = demo.preset.utility_arm
+    if arm is None:
+        return []
+    rows = []
+    for method in arm.methods:
+        for level in arm.levels:
+            runs = [r for r in reached if r["method"] == method and r["level"] == level]
+            part = items[(items["method"] == method) & (items["level"] == level)] if len(items) else items
+            part = pairing.seed_average(part) if len(part) else part
             entry: dict[str, Any] = {"method": method, "level": level}
+            complete = {}  # stratum -> did all of its runs reach the level?
             for stratum in STRATA:
-                runs = [r for r in mine if r["target"] == stratum]
-                reached = [r for r in runs if r["reached"]]
-                entry[f"{stratum}_runs_reached"] = f"{len(reached)}/{len(runs)}"
-                if runs and len(reached) == len(runs):
-                    items = pd.concat([r["items"] for r in reached], ignore_index=True)
-                    items = items.groupby(["model", "fact_id", "person_id"], as_index=False)["forgetting"].mean()
-                    entry[stratum] = _est(items, st.mean_of("forgetting"), demo).as_dict()
-                    entry[f"{stratum}_step"] = float(np.mean([r["step"] for r in reached]))
-                else:
-                    entry[stratum] = None
-            out.append(entry)
-    return out
+                mine = [r for r in runs if r["target"] == stratum]
+                got = [r for r in mine if r["reached"]]
+                entry[f"{stratum}_runs_reached"] = f"{len(got)}/{len(mine)}"
+                entry[f"{stratum}_step"] = float(np.mean([r["step"] for r in got])) if got else None
+                complete[stratum] = bool(mine) and len(got) == len(mine)
+            every = all(complete.values())
+            for measure in MEASURES:
+                row = dict(entry, measure=measure, all_reached=every)
+                for stratum in STRATA:
+                    cut = part[part["stratum"] == stratum] if complete[stratum] else None
+                    row[stratum] = _est(cut, st.mean_of(f"forget_{measure}"), demo).as_dict() if complete[stratum] else None
+                slope = (_est(part, st.ols_slope(f"forget_{measure}", "log_count", [f"pre_{measure}"], ["relation"]),
+                              demo) if every else st.Estimate.missing())
+                row.update(slope=slope.as_dict(), min_items=_min_items(part) if every else 0)
+                rows.append(row)
+    adjusted = st.holm([_none_to_nan(r["slope"]["p_value"]) for r in rows])
+    for row, p in zip(rows, adjusted):
+        row["p_holm"] = p
+        if not row["all_reached"]:
+            row["verdict"] = "no verdict (not every stratum reached the level)"
+            continue
+        est = st.Estimate(**{k: (math.nan if v is None else v) for k, v in row["slope"].items()})
+        row["verdict"] = st.verdict(est, p, predicted_sign=-1, min_items=row["min_items"])
+    return rows
 
 
 def size_comparison(demo: Demo, bases: dict[str, Any]) -> dict[str, Any]:
@@ -295,7 +319,7 @@ def _matched_disagreement(demo: Demo, bases: dict[str, Any]) -> dict[str, float]
     forgotten MATCHED_GEN_FORGETTING of the known targeted items (QA probe)."""
     per_model: dict[str, list[float]] = {}
     for run in demo.runs():
-        curve = inrun_curve(demo, run, bases[run.model.id])
+        curve = inrun_curve(demo.run_dir(run) / "inrun", bases[run.model.id])
         target = f"forget_{run.target}"
         items = [r[(r["probe"] == "qa") & (r["split"] == target)].set_index("fact_id") for _, r in curve]
         first = items[0]
@@ -443,7 +467,9 @@ def analyse(demo: Demo) -> Results:
     results.strata = strata_means(demo, outcomes)
     results.retention = known_retention(demo, outcomes)
     results.costs = costs(demo, outcomes)
-    results.equal_utility = equal_utility(demo, bases)
+    if demo.preset.utility_arm is not None:
+        results.utility_items, reached = at_utility_levels(demo, bases)
+        results.equal_utility = equal_utility(demo, results.utility_items, reached)
     results.sizes = size_comparison(demo, bases)
     results.robustness = robustness(demo)
     results.count_aware = count_aware_comparison(demo, outcomes)

@@ -2,8 +2,10 @@
 
     per model: world -> count (checked against the world's true counts) -> benchmark -> pre-training
                -> base evaluation (per-item records, every forget stratum + retain + utility, QA and BIO)
-    grid:      model x method x target stratum x seed: unlearning (with in-run per-item records)
-               -> evaluation of every split again (the untargeted strata are the control)
+    grid:      model x method x target stratum x seed: unlearning (with in-run per-item records
+               when the preset asks) -> evaluation of every split again (the untargeted strata are the control)
+    arm:       the utility arm's methods x target stratum x seed at a constant learning rate until retain
+               accuracy has fallen by the largest level, with in-run records (QA) of the target and retain
     robustness (main model, first seed, the preset's robustness methods, every target):
                relearning attack -> membership inference (the base model once, each run)
     then (freq_unlearn.demo.run_demo): leaderboard (first model) -> analysis -> report
@@ -14,6 +16,7 @@ Layout::
     DIR/runs/<model>/<method>/<target>/seed<k>/           checkpoint, run_record.json, inrun/, after.parquet,
                                                           relearn/ (robustness), mia.parquet (robustness)
     DIR/models/<model>/mia.parquet                        membership-inference scores of the base model
+    DIR/utility/<model>/<method>/<target>/seed<k>/        the utility arm's runs: run_record.json, inrun/
 """
 
 from __future__ import annotations
@@ -72,6 +75,9 @@ class Demo:
     def run_dir(self, run: Run) -> Path:
         return self.out / "runs" / run.model.id / run.method / run.target / f"seed{run.seed}"
 
+    def arm_dir(self, run: Run) -> Path:
+        return self.out / "utility" / run.model.id / run.method / run.target / f"seed{run.seed}"
+
     def after_records(self, run: Run) -> Path:
         return self.run_dir(run) / "after.parquet"
 
@@ -91,6 +97,10 @@ class Demo:
         p = self.preset
         return [Run(m, method, target, seed) for m in p.models for method in p.methods for target in STRATA
                 for seed in p.seeds]
+
+    def arm_runs(self) -> list[Run]:
+        arm = self.preset.utility_arm
+        return [r for r in self.runs() if arm and r.method in arm.methods]
 
     # ------------------------------------------------------------------ stages
     def stage(self, name: str, done: Path, work: Callable[[], None], quiet: bool = False) -> None:
@@ -165,8 +175,36 @@ class Demo:
         if out.exists():  # an interrupted run: start it again (runs are short)
             shutil.rmtree(out)
         unlearn(model=str(self.model_dir(run.model)), benchmark=str(self.benchmark_dir(run.model)), forget=run.target,
+                method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False,
+                inrun_records=self.preset.inrun_steps > 0, metrics_steps=self.preset.inrun_steps,
+                **self.preset.overrides(run.method))
+
+    def unlearn_to_utility_levels(self, run: Run) -> None:
+        """The run's settings at a constant learning rate, until retain accuracy (QA, generation view) has
+        fallen by the arm's largest level below the base model's, or to the arm's step cap."""
+        import pandas as pd
+
+        from freq_unlearn.unlearn_methods import unlearn
+
+        arm = self.preset.utility_arm
+        assert arm is not None
+        base = pd.read_parquet(self.base_records(run.model))
+        start = retain_accuracy(base)
+        level = max(arm.levels)
+
+        def stop(records: Any) -> str | None:
+            drop = start - retain_accuracy(records)
+            return f"retain accuracy fell by {drop:.1%} (>= {level:.0%})" if drop >= level else None
+
+        out = self.arm_dir(run)
+        if out.exists():
+            shutil.rmtree(out)
+        # A constant learning rate: with the Trainer's linear decay the first steps would depend on the cap.
+        settings = dict(self.preset.overrides(run.method), max_steps=arm.max_steps, lr_scheduler_type="constant")
+        unlearn(model=str(self.model_dir(run.model)), benchmark=str(self.benchmark_dir(run.model)), forget=run.target,
                 method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False, inrun_records=True,
-                metrics_steps=self.preset.inrun_steps, **self.preset.overrides(run.method))
+                metrics_steps=arm.eval_steps, metrics_max_items=0, inrun_probes=("qa",), inrun_stop=stop,
+                save_strategy="no", **settings)
 
     def relearn(self, run: Run) -> None:
         import pandas as pd
@@ -216,6 +254,19 @@ class Demo:
                 bar.update()
         self.say(f"[demo] unlearning grid: {time.perf_counter() - started:.0f} s")
 
+    def utility_arm(self) -> None:
+        runs = self.arm_runs()
+        if not runs:
+            return
+        todo = [r for r in runs if not (self.arm_dir(r) / "run_record.json").exists()]
+        self.say(f"[demo] equal-utility arm: {len(runs)} runs to a retain-accuracy drop of "
+                 f"{max(self.preset.utility_arm.levels):.0%} ({len(runs) - len(todo)} already done) ...")
+        started = time.perf_counter()
+        for run in runs:
+            self.stage(f"utility arm {run.tag}", self.arm_dir(run) / "run_record.json",
+                       lambda r=run: self.unlearn_to_utility_levels(r), quiet=True)
+        self.say(f"[demo] equal-utility arm: {time.perf_counter() - started:.0f} s")
+
     def robustness(self) -> None:
         """Relearning attack and membership inference on the main model's runs of the robustness methods."""
         runs = self.robustness_runs()
@@ -234,3 +285,9 @@ class Demo:
             self.stage(f"membership inference {run.tag}", self.mia_records(run),
                        lambda r=run: self.membership(self.run_dir(r), self.mia_records(r)), quiet=True)
         self.say(f"[demo] robustness: {time.perf_counter() - started:.0f} s")
+
+
+def retain_accuracy(records: Any) -> float:
+    """Share of retain questions whose greedy answer contains the gold answer (QA probe)."""
+    cut = records[(records["split"] == RETAIN_SPLIT) & (records["probe"] == "qa")]
+    return float(cut["contains"].mean())

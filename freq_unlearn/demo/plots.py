@@ -78,8 +78,9 @@ def net_forgetting_vs_count(outcomes: Any, methods: tuple[str, ...], path: Path)
 
 
 def equal_utility(rows: list[dict[str, Any]], methods: tuple[str, ...], path: Path) -> Path:
-    """Targeted forgetting per stratum at 5 and 10 points of retain-accuracy loss."""
+    """Targeted forgetting of log p(gold) per stratum at each level of retain-accuracy loss."""
     plt = _plt()
+    rows = [r for r in rows if r["measure"] == "logprob"]
     levels = sorted({r["level"] for r in rows})
     fig, axes = plt.subplots(1, max(len(levels), 1), figsize=(5 * max(len(levels), 1), 3.4), squeeze=False)
     width = 0.8 / len(STRATA)

@@ -18,6 +18,19 @@ both probes; QA-format forget data alone leaves most biography-form knowledge in
 (../shared/NOTES.md). IDK and IdkDPO answer a question with a refusal, which has no biography
 form: they get the QA pairs only.
 
+Equal-utility arm (``UtilityArm``): at the fixed strength retain accuracy falls only 0-3 points, so
+strata cannot be compared at a given utility loss from the grid. The arm runs each targeted stratum
+again with the grid's settings but a constant learning rate (with the Trainer's linear decay, the
+first steps would depend on the cap), evaluating the target and retain (QA probe) every
+``eval_steps`` steps, and stops after the first evaluation at which retain accuracy has fallen by
+the largest level, or at ``max_steps``. A run's path to a level does not depend on the cap; the cap
+only bounds the time. Settings from a calibration that looked at retain accuracy only (tiny-w0r0,
+lr 1e-4 constant, 200 steps, 2026-12-03): 10 points were reached by step 75 by GA (each stratum),
+NPO (low, high), GradDiff and count-aware (low) and IdkDPO (high); SimNPO and RMU never fell more
+than 2 points. The default's arm runs GA and NPO (the core methods that reach the levels; SimNPO
+would run to the cap for nothing), thorough's every method that reached them; the cap is twice the
+slowest crossing seen.
+
 Robustness (relearning attack and membership inference, ``freq_unlearn.robustness``): on the main
 model, for every method in ``robustness_methods`` and every targeted stratum. The relearning
 attack uses the unlearning step size (learning rate 1e-4, batch 16) for ``relearn_steps`` steps;
@@ -41,6 +54,16 @@ DEMO_WORLD = dict(design="tiered", people_per_tier=16, n_retain=32, n_utility=16
 
 UNLEARN = dict(learning_rate=1e-4, max_steps=40, per_device_train_batch_size=16, warmup_steps=0,
                forget_format="both")
+
+
+@dataclass(frozen=True)
+class UtilityArm:
+    """Runs until retain accuracy has fallen by max(levels) (see the module docstring)."""
+
+    methods: tuple[str, ...] = ("ga", "npo")
+    levels: tuple[float, ...] = (0.05, 0.10)  # retain-accuracy drops at which the strata are compared
+    max_steps: int = 150
+    eval_steps: int = 10
 
 
 @dataclass(frozen=True)
@@ -74,7 +97,8 @@ class DemoPreset:
     seeds: tuple[int, ...] = (0,)
     unlearn: dict[str, Any] = field(default_factory=lambda: dict(UNLEARN))
     probes: tuple[str, ...] = ("qa", "bio")
-    inrun_steps: int = 10  # per-item evaluation of the targeted split and retain every N steps
+    inrun_steps: int = 10  # grid: per-item evaluation of the targeted split and retain every N steps (0: none)
+    utility_arm: UtilityArm | None = None  # runs to fixed retain-accuracy drops (equal utility)
     leaderboard: bool = True  # every method submitted under the leaderboard protocol (first model)
     robustness_methods: tuple[str, ...] = ()  # relearning attack + membership inference (first model)
     relearn_steps: tuple[int, ...] = (0, 5, 10, 20)  # relearning attack schedule (robustness stage)
@@ -101,7 +125,8 @@ PRESETS: dict[str, DemoPreset] = {
     # GA only: with two methods it took 194 s on an idle machine (2026-12-03), over the 3-minute budget.
     "quick": DemoPreset(
         "one tiny model, GA, every stage (CI's end-to-end run; descriptive only)",
-        models=rotated("tiny", rotations=1), methods=("ga",), inrun_steps=20,
+        models=rotated("tiny", rotations=1), methods=("ga",), inrun_steps=0,
+        utility_arm=UtilityArm(methods=("ga",), eval_steps=20),
         robustness_methods=("ga",), relearn_steps=(0, 5),
     ),
     # The default: three rotated worlds x one size; the frequency effect is estimated over models.
@@ -109,6 +134,9 @@ PRESETS: dict[str, DemoPreset] = {
         "three tiny models on rotated worlds, GA/NPO/SimNPO and the count-aware method, the untargeted control",
         models=rotated("tiny"), methods=CORE_METHODS + (COUNT_AWARE,),
         robustness_methods=CORE_METHODS, relearn_steps=(0, 10),
+        # No in-run curves in the grid (finding 2 needs two sizes; equal utility comes from the arm):
+        # they cost ~7 s of a ~13 s run, which pays for the arm.
+        inrun_steps=0, utility_arm=UtilityArm(),
     ),
     # Finding 2 (views disagree more in larger models) needs >= 2 models per size.
     "sizes": DemoPreset(
@@ -122,6 +150,7 @@ PRESETS: dict[str, DemoPreset] = {
     "thorough": DemoPreset(
         "six models (tiny and mini x 3 rotated worlds), every method, relearning and MIA, finding 2",
         models=rotated("tiny") + rotated("mini"), methods=ALL_METHODS, robustness_methods=CORE_METHODS,
+        utility_arm=UtilityArm(methods=("ga", "graddiff", "npo", "idkdpo", COUNT_AWARE)),
     ),
     # The paper's scale (10,000 people; GPT-2 from ~26M to ~300M parameters): GPUs only.
     "paper": DemoPreset(
@@ -130,5 +159,7 @@ PRESETS: dict[str, DemoPreset] = {
         world=dict(design="tiered", people_per_tier=2000, n_retain=2000, n_utility=2000, n_cities=150),
         unlearn=dict(UNLEARN, learning_rate=1e-5, max_steps=200, per_device_train_batch_size=32),
         inrun_steps=25, robustness_methods=CORE_METHODS,
+        # Not calibrated (no GPU run yet): the stop rule ends each run at the 10-point level.
+        utility_arm=UtilityArm(max_steps=1000, eval_steps=50),
     ),
 }

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from freq_unlearn.core.fsutil import atomic_write_text
 from freq_unlearn.core.schema import STRATA
 from freq_unlearn.demo import plots
-from freq_unlearn.demo.analysis import COMPACT_COLUMNS, MEASURE_NAMES, UTILITY_LEVELS, Results
+from freq_unlearn.demo.analysis import COMPACT_COLUMNS, MEASURE_NAMES, UTILITY_COLUMNS, Results
 from freq_unlearn.tasks.statistics import MIN_ITEMS
 
 if TYPE_CHECKING:
@@ -51,7 +51,10 @@ def header(demo: Demo) -> list[str]:
         f"{summary['documents']} documents per world; counting (`scan`) matched the true counts on {exact}/{facts} facts.",
         f"- **Unlearning** (fixed before any result, `freq_unlearn/demo/presets.py`): methods {', '.join(p.methods)}; "
         f"each targets each forget stratum in turn; seeds {list(p.seeds)} per model; settings `{json.dumps(p.unlearn)}`; "
-        f"in-run evaluation every {p.inrun_steps} steps.",
+        + (f"in-run evaluation every {p.inrun_steps} steps." if p.inrun_steps else "no in-run evaluation in the grid.")
+        + (f" Equal-utility arm: {', '.join(p.utility_arm.methods)}, the grid's settings at a constant learning rate (at most "
+           f"{p.utility_arm.max_steps} steps, evaluated every {p.utility_arm.eval_steps}) until retain accuracy fell by "
+           f"{max(p.utility_arm.levels):.0%}." if p.utility_arm else ""),
         f"- **Evaluation:** lm-eval tasks of every forget stratum, retain and utility, probes {', '.join(p.probes)} "
         "(QA: the question; BIO: the biography sentence up to the attribute), both views, every item. "
         "Per-item records: `items.parquet` (every number below can be recomputed from it).", "",
@@ -139,16 +142,28 @@ def costs_section(results: Results) -> list[str]:
 
 
 def equal_utility_section(results: Results) -> list[str]:
-    lines = ["## At equal utility cost", "",
-             "Each run's in-run evaluations give the targeted items' forgetting of log p(gold) at the step where retain "
-             "accuracy (QA, generation view) first fell by the level, interpolated between evaluations. A stratum "
-             "whose runs did not all reach the level is reported as not reached (n/r).", "",
-             "![equal utility](plots/equal_utility.png)", "",
-             "| method | retain accuracy down | " + " | ".join(f"{s} (runs reaching)" for s in STRATA) + " |",
-             "|---|---|" + "---|" * len(STRATA)]
+    lines = ["## At equal utility cost", ""]
+    if not results.equal_utility:
+        return lines + ["This preset has no equal-utility arm (`--preset default` or `thorough` have one).", ""]
+    lines += ["The utility arm continues each targeted stratum's run until retain accuracy (QA, generation view) has "
+              "fallen by the largest level. At the step where it first fell by each level (scores interpolated "
+              "between in-run evaluations), every targeted item's forgetting (QA probe; before - at, positive = "
+              "forgotten) is averaged per stratum (95% intervals over models), and the frequency slope is fitted over "
+              "all three strata (forgetting on log(count), adjusted for the item's value before unlearning and its "
+              "relation; Holm over this table). The paper predicts a negative slope. Runs reaching the level are "
+              "counted per stratum; a stratum whose runs did not all reach it is n/r, and its row gets no verdict. "
+              "Per-item values: `utility_items.parquet`.", "",
+              "![equal utility](plots/equal_utility.png)", "",
+              "| method | retain accuracy down | measure | " + " | ".join(f"{s} (runs, mean step)" for s in STRATA)
+              + " | slope on log(count) [95% CI] | p (Holm) | verdict |",
+              "|---|---|---|" + "---|" * len(STRATA) + "---|---|---|"]
     for r in results.equal_utility:
-        cells = [(_interval(r[s]) if r[s] else "n/r") + f" ({r[f'{s}_runs_reached']})" for s in STRATA]
-        lines.append(f"| {r['method']} | {r['level']:.0%} | " + " | ".join(cells) + " |")
+        cells = []
+        for s in STRATA:
+            step = f", {r[f'{s}_step']:.0f}" if r[f"{s}_step"] is not None else ""
+            cells.append((_interval(r[s]) if r[s] else "n/r") + f" ({r[f'{s}_runs_reached']}{step})")
+        lines.append(f"| {r['method']} | {r['level']:.0%} | {MEASURE_NAMES[r['measure']]} | " + " | ".join(cells)
+                     + f" | {_interval(r['slope'], 3)} | {_num(r['p_holm'], 3)} | {r['verdict']} |")
     return lines + [""]
 
 
@@ -253,9 +268,13 @@ def write_report(demo: Demo, results: Results, seconds: float) -> Path:
     p = demo.preset
     plots.net_forgetting_by_stratum(results.strata, p.methods, p.probes, out / "plots" / "net_forgetting.png")
     plots.net_forgetting_vs_count(results.outcomes, p.methods, out / "plots" / "net_vs_count.png")
-    plots.equal_utility(results.equal_utility, p.methods, out / "plots" / "equal_utility.png")
     columns = [c for c in COMPACT_COLUMNS if c in results.outcomes.columns]
     results.outcomes[columns].to_parquet(out / "items.parquet", index=False, compression="zstd")
+    if p.utility_arm is not None:
+        plots.equal_utility(results.equal_utility, p.utility_arm.methods, out / "plots" / "equal_utility.png")
+        if results.utility_items is not None and len(results.utility_items):
+            results.utility_items[list(UTILITY_COLUMNS)].to_parquet(out / "utility_items.parquet", index=False,
+                                                                   compression="zstd")
     atomic_write_text(out / "results.json", json.dumps(results.as_json(), indent=1, default=float))
     sections = (header(demo) + models_section(results) + finding1_section(demo, results) + retention_section(results)
                 + costs_section(results) + equal_utility_section(results) + finding2_section(results)

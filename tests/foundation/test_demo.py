@@ -77,11 +77,16 @@ def test_quick_demo_end_to_end_on_the_core_install(tiny_world: Path, tiny_model:
         "people only (one model)"}
     assert "descriptive" in results["sizes"]["verdict"]
 
-    # per-item records: every run targeted every stratum, wrote in-run records and was evaluated again
+    # per-item records: every run targeted every stratum and was evaluated again; the utility arm's
+    # runs of the same stratum wrote in-run records
     for method in quick.methods:
         for stratum in STRATA:
             folder = out / "runs" / quick.main_model.id / method / stratum / "seed0"
-            assert (folder / "after.parquet").is_file() and sorted((folder / "inrun").glob("step-*.parquet"))
+            assert (folder / "after.parquet").is_file()
+            arm = out / "utility" / quick.main_model.id / method / stratum / "seed0"
+            assert sorted((arm / "inrun").glob("step-*.parquet"))
+    arm = quick.utility_arm
+    assert len(results["equal_utility"]) == len(arm.methods) * len(arm.levels) * 3
     items = pd.read_parquet(out / "items.parquet")
     assert (out / "items.parquet").stat().st_size < 5_000_000
     assert set(items["target"]) == set(STRATA) and set(items["probe"]) == set(quick.probes)

@@ -46,3 +46,37 @@ def test_inrun_records_need_metrics_steps(qa_model, qa_benchmark, tmp_path):
         unlearn(model=str(qa_model), benchmark=str(qa_benchmark), forget="low", method="ga", out=tmp_path / "x",
                 inrun_records=True)  # fmt: skip
     assert not (tmp_path / "x").exists()
+
+
+def test_inrun_stop_rule_ends_training_after_the_evaluation_that_meets_it(qa_model, bio_benchmark, tmp_path):
+    seen: list[set[str]] = []
+
+    def stop(records: pd.DataFrame) -> str | None:
+        seen.append(set(records["probe"]))
+        return "second evaluation" if len(seen) == 2 else None
+
+    out = tmp_path / "run"
+    record = unlearn(model=str(qa_model), benchmark=str(bio_benchmark), forget="high", method="ga", out=out,
+                     max_steps=8, metrics_steps=2, metrics_max_items=0, learning_rate=1e-3, inrun_records=True,
+                     inrun_probes=("qa",), inrun_stop=stop, progress=False)  # fmt: skip
+    assert record.status == "completed"
+    assert sorted(p.name for p in (out / "inrun").iterdir()) == ["step-00002.parquet", "step-00004.parquet"]
+    assert seen == [{"qa"}, {"qa"}]  # the rule saw each evaluation's records, QA only as asked
+    assert max(s.step for s in record.steps) == 4
+
+
+def test_inrun_probes_must_be_offered_by_the_benchmark(qa_model, qa_benchmark, tmp_path):
+    with pytest.raises(UnlearnInputError, match="inrun_probes"):
+        unlearn(model=str(qa_model), benchmark=str(qa_benchmark), forget="low", method="ga", out=tmp_path / "x",
+                metrics_steps=1, inrun_records=True, inrun_probes=("bio",))  # fmt: skip
+    assert not (tmp_path / "x").exists()
+
+
+def test_inrun_evaluations_leave_the_training_trajectory_unchanged(qa_model, bio_benchmark, tmp_path):
+    """The same run with and without in-run records takes the same steps: an evaluation must not
+    consume the random numbers that drive data order and dropout."""
+    common = dict(model=str(qa_model), benchmark=str(bio_benchmark), forget="high", method="ga", max_steps=6,
+                  learning_rate=1e-3, metrics_max_items=0, forget_format="both", progress=False, save_strategy="no")
+    plain = unlearn(out=tmp_path / "plain", **common)
+    watched = unlearn(out=tmp_path / "watched", metrics_steps=2, inrun_records=True, **common)
+    assert [s.loss for s in watched.steps] == [s.loss for s in plain.steps]
