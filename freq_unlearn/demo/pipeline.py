@@ -35,6 +35,9 @@ from freq_unlearn.core.schema import FORGET_SPLITS, RETAIN_SPLIT, STRATA, UTILIT
 from freq_unlearn.demo.presets import DemoPreset, ModelSpec
 
 EVAL_SPLITS = FORGET_SPLITS + (RETAIN_SPLIT, UTILITY_SPLIT)
+# Aggregate in-run metrics of a grid run without per-item curves: the run record's forgetting curve,
+# which the leaderboard draws (~0.2 s per evaluation against ~1.8 s for per-item records).
+METRICS_STEPS = 10
 DONE = ".stage-complete"
 
 
@@ -176,7 +179,7 @@ class Demo:
             shutil.rmtree(out)
         unlearn(model=str(self.model_dir(run.model)), benchmark=str(self.benchmark_dir(run.model)), forget=run.target,
                 method=run.method, out=str(out), retain=RETAIN_SPLIT, seed=run.seed, progress=False,
-                inrun_records=self.preset.inrun_steps > 0, metrics_steps=self.preset.inrun_steps,
+                inrun_records=self.preset.inrun_steps > 0, metrics_steps=self.preset.inrun_steps or METRICS_STEPS,
                 **self.preset.overrides(run.method))
 
     def unlearn_to_utility_levels(self, run: Run) -> None:
