@@ -23,6 +23,7 @@ def quiet_libraries(verbose: bool) -> None:
     """One line per stage: libraries report errors only, and their progress bars stay off unless
     ``--verbose`` (tqdm reads TQDM_DISABLE when it is first imported; the demo's own bar opts in)."""
     import logging
+    import warnings
 
     if verbose:
         os.environ["FREQ_UNLEARN_VERBOSE"] = "1"
@@ -32,6 +33,9 @@ def quiet_libraries(verbose: bool) -> None:
     os.environ.setdefault("DATASETS_VERBOSITY", "error")
     for name in ("lm_eval", "datasets", "transformers", "accelerate", "httpx", "datatrove"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # TRL's helpers read this deprecated transformers property: 119 copies in the thorough preset's
+    # equal-utility arm, about library internals the user cannot act on (--verbose shows them).
+    warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 
 
 # Settings of stages added after a run folder was written: the folder continues, running only them.

@@ -257,8 +257,8 @@ def equal_utility(demo: Demo, items: Any, reached: list[dict[str, Any]]) -> list
             for measure in MEASURES:
                 row = dict(entry, measure=measure, all_reached=every)
                 for stratum in STRATA:
-                    cut = part[part["stratum"] == stratum] if complete[stratum] else None
-                    row[stratum] = _est(cut, st.mean_of(f"forget_{measure}"), demo).as_dict() if complete[stratum] else None
+                    row[stratum] = (_est(part[part["stratum"] == stratum], st.mean_of(f"forget_{measure}"), demo).as_dict()
+                                    if complete[stratum] else None)
                 slope = (_est(part, st.ols_slope(f"forget_{measure}", "log_count", [f"pre_{measure}"], ["relation"]),
                               demo) if every else st.Estimate.missing())
                 row.update(slope=slope.as_dict(), min_items=_min_items(part) if every else 0)
