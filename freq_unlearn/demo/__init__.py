@@ -95,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_const", dest="preset", const="quick",
-                   help="one tiny model, two methods: every stage in a few minutes (CI)")
+                   help="one tiny model, GA: every stage in under 3 minutes (CI)")
     g.add_argument("--preset", choices=list(PRESETS), default="default",
                    help="; ".join(f"{name}: {p.description}" for name, p in PRESETS.items()))
     p.add_argument("--verbose", action="store_true", help="show the libraries' own progress bars and logs")
