@@ -45,8 +45,8 @@ ADDED_STAGES = frozenset({"utility_arm"})
 def continues(stored: dict, settings: dict) -> bool:
     """May a run folder written with ``stored`` settings continue under ``settings``? Only when every
     stored setting is unchanged and the new ones belong to stages that folder never ran."""
-    added = set(settings) - set(stored)
-    return added <= ADDED_STAGES and set(stored) <= set(settings) and all(stored[k] == settings[k] for k in stored)
+    unchanged = all(k in settings and settings[k] == v for k, v in stored.items())
+    return unchanged and set(settings) - set(stored) <= ADDED_STAGES
 
 
 def run_demo(out: Path, preset_name: str = "default", verbose: bool = False) -> Path:

@@ -15,9 +15,9 @@ The rules, fixed before any result was seen (statistics: ``freq_unlearn.tasks.st
   where a stratum has < 30 known items.
 * **Costs**: forgetting of the untargeted strata (collateral) and of retain/utility; retain accuracy.
 * **Equal utility** (the preset's utility arm: runs at a constant learning rate until retain
-  accuracy has fallen by the largest level): each stratum's forgetting of every targeted item, QA probe, at the step where
-  retain accuracy first fell by 5 and by 10 points (scores interpolated linearly between in-run
-  evaluations), and the frequency slope over the three strata, adjusted as in Finding 1 (not net
+  accuracy has fallen by the largest level): each stratum's forgetting of every targeted item, QA
+  probe, at the step where retain accuracy first fell by 5 and by 10 points (scores interpolated
+  linearly between in-run evaluations), and the frequency slope over the three strata, adjusted as in Finding 1 (not net
   of a control: the matched utility loss is the control). A level that a stratum's runs do not all
   reach is reported so, and that row gets no slope and no verdict. Holm over this table's slopes.
 * **Count-aware method** (``count_aware_comparison``): narrowing of |slope| against its base loss
@@ -219,7 +219,9 @@ def at_utility_levels(demo: Demo, bases: dict[str, Any]) -> tuple[Any, list[dict
         base = bases[run.model.id]
         target = f"forget_{run.target}"
         curve = [(s, r[r["probe"] == "qa"]) for s, r in inrun_curve(demo.arm_dir(run) / "inrun", base)]
-        drops = [(s, retain_accuracy(curve[0][1]) - retain_accuracy(r)) for s, r in curve]
+        start = retain_accuracy(curve[0][1])
+        drops = [(s, start - retain_accuracy(r)) for s, r in curve]
+        before = curve[0][1][curve[0][1]["split"] == target]
         scored = [r[r["split"] == target].set_index(list(KEY_COLUMNS))[list(pairing.SCORES)] for _, r in curve]
         for level in arm.levels:
             hit = _interpolate(drops, level)
@@ -228,7 +230,7 @@ def at_utility_levels(demo: Demo, bases: dict[str, Any]) -> tuple[Any, list[dict
             if hit is not None:
                 _, i, j, w = hit
                 at = ((1 - w) * scored[i] + w * scored[j].reindex(scored[i].index)).reset_index()
-                frames.append(pairing.pair(curve[0][1][curve[0][1]["split"] == target], at).assign(**tag))
+                frames.append(pairing.pair(before, at).assign(**tag))
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), reached
 
 
