@@ -29,6 +29,7 @@ Meanings (the same for every backend):
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import re
@@ -331,31 +332,74 @@ def _term_index_by_fact(facts: pd.DataFrame, match: MatchOptions) -> TermIndex:
 _CHECK_START, _CHECK_END = 1, 2  # a form that begins / ends with a word character
 
 
+def compiled_counter_built() -> bool:
+    """Whether the compiled counter of ASCII texts was built when the package was installed."""
+    try:
+        from . import _ascii_count  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ascii_scanner(index: TermIndex):
+    """The compiled counter of ASCII texts (``_ascii_count.Scanner``) for ``index``, or None when the
+    extension was not built (no C compiler when the package was installed: then every text goes
+    through ``Matcher``, with the same counts, more slowly).
+
+    It applies the same rule as ``Matcher`` to texts that are pure ASCII: there Unicode
+    normalisation changes nothing, and casing and word characters are ASCII's. Forms that are not
+    ASCII cannot occur in such a text and are left out of its trie."""
+    try:
+        from ._ascii_count import Scanner
+    except ImportError:
+        return None
+    ascii_forms = sorted((form.encode(), form_id) for form_id, form in enumerate(index.forms) if form.isascii())
+    return Scanner([(form_id, form) for form, form_id in ascii_forms], len(index.forms), index.form_entities,
+                   index.n_entities, [s for s, _ in index.pairs], [o for _, o in index.pairs],
+                   index.word_boundaries, index.lowercase_text, index.normalization != "none")
+
+
 class Matcher:
     """Aho-Corasick over every form of every fact: one pass per document.
 
     The automaton is ahocorasick-rs (Rust): about 2.5x faster than pyahocorasick here, with
-    the same overlapping matches; offsets are in characters of the Python string.
+    the same overlapping matches; offsets are in characters of the Python string. ``scanner``
+    (``ascii_scanner``) counts ASCII texts in compiled code when it was built; ``compiled=False``
+    leaves it out. The automaton and the tables of the Python path are made on first use, so a
+    corpus that is all ASCII never pays for them.
     """
 
-    def __init__(self, index: TermIndex):
+    def __init__(self, index: TermIndex, compiled: bool = True):
+        self.index = index
+        self.scanner = ascii_scanner(index) if compiled else None
+        self.form_entities = index.form_entities
+
+    @functools.cached_property
+    def automaton(self):
         import ahocorasick_rs
 
-        self.index = index
-        self.automaton = ahocorasick_rs.AhoCorasick(index.forms, matchkind=ahocorasick_rs.MatchKind.Standard)
-        # per form: which of its ends must sit at a word boundary (_CHECK_START | _CHECK_END), and
-        # the entities it stands for
-        self.form_checks = [
-            (_CHECK_START if is_word_char(form[0]) else 0) | (_CHECK_END if is_word_char(form[-1]) else 0)
-            for form in index.forms
-        ] if index.word_boundaries else [0] * len(index.forms)
-        self.form_entities = index.form_entities
-        # subject entity -> [(pair id, object entity)], to test co-occurrence only where it can occur
-        self.pairs_by_subject: dict[int, list[tuple[int, int]]] = {}
+        return ahocorasick_rs.AhoCorasick(self.index.forms, matchkind=ahocorasick_rs.MatchKind.Standard)
+
+    @functools.cached_property
+    def form_checks(self) -> list[int]:
+        """Per form: which of its ends must sit at a word boundary (_CHECK_START | _CHECK_END)."""
+        if not self.index.word_boundaries:
+            return [0] * len(self.index.forms)
+        return [(_CHECK_START if is_word_char(form[0]) else 0) | (_CHECK_END if is_word_char(form[-1]) else 0)
+                for form in self.index.forms]
+
+    @functools.cached_property
+    def pairs_by_subject(self) -> dict[int, list[tuple[int, int]]]:
+        """Subject entity -> [(pair id, object entity)], to test co-occurrence only where it can occur."""
+        pairs: dict[int, list[tuple[int, int]]] = {}
         with gc_paused():
-            for pair_id, (s, o) in enumerate(index.pairs):
-                self.pairs_by_subject.setdefault(s, []).append((pair_id, o))
-        self.subjects = frozenset(self.pairs_by_subject)
+            for pair_id, (s, o) in enumerate(self.index.pairs):
+                pairs.setdefault(s, []).append((pair_id, o))
+        return pairs
+
+    @functools.cached_property
+    def subjects(self) -> frozenset:
+        return frozenset(self.pairs_by_subject)
 
     def _valid_matches(self, text: str, distinct: bool):
         """The automaton's overlapping matches (form id, start, end) that sit at word boundaries;

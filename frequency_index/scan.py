@@ -24,7 +24,7 @@ from datatrove.io import get_datafolder
 
 from .corpus import CorpusError, CorpusFiles, corpus_readers, file_signature, resolve_corpus
 from .counts_table import CountingError
-from .matching import TermIndex, build_term_index
+from .matching import TermIndex, build_term_index, compiled_counter_built
 from .options import MatchOptions, OptionError, check_choice
 from .scan_steps import FactCounter, MergeCounts, partial_name, preload_matcher, read_partial_keys, save_work_inputs
 
@@ -107,6 +107,8 @@ def count_with_scan(
         **provenance, "window": options.window, "window_unit": "words" if options.window is not None else None,
         "executor": options.executor, "shards": shards, "corpus_files": files.n_files,
         "corpus_bytes": files.total_bytes, "approximate": False, "patterns": len(index.forms),
+        # ASCII texts counted in compiled code (same counts; not used with a window)
+        "compiled_counter": compiled_counter_built() and options.window is None,
     }
     work = Path(options.work_dir) if options.work_dir else _work_folder(
         out, [index.fingerprint(), files.root, files.jsonl, files.parquet, shards, strict, options.window]

@@ -83,12 +83,13 @@ _FLUSH_IDS = 1 << 20  # ids buffered before they are added into the count arrays
 def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | None) -> dict:
     """Per shard: documents containing each entity and each (subject, object) pair.
 
-    A document's entities are collected with one set per document; its ids (and those of its pairs)
-    are appended to flat lists and added up with ``np.bincount`` every ``_FLUSH_IDS`` ids, instead
-    of one Python step per entity and document."""
+    ASCII texts are counted by the compiled scanner when there is one and no window is asked (one
+    call per document). The others go through ``Matcher``: a document's entities are collected
+    with one set per document; its ids (and those of its pairs) are appended to flat lists and added
+    up with ``np.bincount`` every ``_FLUSH_IDS`` ids, instead of one Python step per entity and
+    document."""
     index = matcher.index
-    pairs_by_subject = matcher.pairs_by_subject
-    subjects = matcher.subjects
+    pairs_by_subject = subjects = None  # the Python path's tables, fetched at its first text
     entity_counts = np.zeros(index.n_entities, dtype=np.int64)
     pair_counts = np.zeros(len(index.pairs), dtype=np.int64)
     window_counts = np.zeros(len(index.pairs), dtype=np.int64)
@@ -101,11 +102,23 @@ def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | No
         entity_ids.clear()
         pair_ids.clear()
 
+    scanner = matcher.scanner if window is None else None
+    if scanner is not None:
+        scanner.take()  # drop what a task of this process left when it was interrupted
+    count_ascii = scanner.count if scanner is not None else None
     documents = n_chars = matched = 0
     for doc in data or ():
-        text = index.prepare(doc.text)
+        text = doc.text
         documents += 1
-        n_chars += len(doc.text)
+        n_chars += len(text)
+        if count_ascii is not None:
+            n_found = count_ascii(text)
+            if n_found >= 0:  # -1: not ASCII
+                matched += n_found > 0
+                continue
+        if subjects is None:
+            pairs_by_subject, subjects = matcher.pairs_by_subject, matcher.subjects
+        text = index.prepare(text)
         found = matcher.entities(text) if window is None else matcher.positions(text)
         if not found:
             continue
@@ -125,6 +138,10 @@ def _count_documents(data: DocumentsPipeline, matcher: Matcher, window: int | No
         if len(entity_ids) + len(pair_ids) > _FLUSH_IDS:
             flush()
     flush()
+    if scanner is not None:
+        ascii_entities, ascii_pairs = scanner.take()
+        entity_counts += np.frombuffer(ascii_entities, dtype=np.int64)
+        pair_counts += np.frombuffer(ascii_pairs, dtype=np.int64)
     return {"entity_counts": entity_counts, "pair_counts": pair_counts, "window_counts": window_counts,
             "documents": documents, "characters": n_chars, "matched": matched}
 
