@@ -124,24 +124,58 @@ static inline int32_t child(const Scanner *s, int32_t node, uint8_t c) {
     }
 }
 
-/* The path-compressed trie of `forms`, (form id, bytes) pairs sorted by bytes. First a plain trie,
- * one node per byte: each form shares a prefix with the one before, so its new nodes hang off that
- * form's path, and nodes are numbered in creation order, which keeps every node's children sorted
- * by byte. Then each run of single-child nodes that end no form becomes one labelled node. */
+typedef struct {
+    const uint8_t *bytes;
+    Py_ssize_t len;
+    int32_t id;
+} FormRef;
+
+static int compare_forms(const void *a, const void *b) {
+    const FormRef *x = a, *y = b;
+    int c = memcmp(x->bytes, y->bytes, (size_t)(x->len < y->len ? x->len : y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The path-compressed trie of the ASCII forms among `forms` (a list of str; a form's id is its
+ * position). First a plain trie, one node per byte, built from the forms sorted by their bytes:
+ * each form shares a prefix with the one before, so its new nodes hang off that form's path, and
+ * nodes are numbered in creation order, which keeps every node's children sorted by byte. Then
+ * each run of single-child nodes that end no form becomes one labelled node. */
 static int build_trie(Scanner *s, PyObject *forms) {
-    PyObject *fast = PySequence_Fast(forms, "forms must be a sequence");
+    PyObject *fast = PySequence_Fast(forms, "forms must be a list of str");
     if (!fast) return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast), total = 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 || !PyBytes_Check(PyTuple_GET_ITEM(item, 1))) {
+    if (PySequence_Fast_GET_SIZE(fast) != s->n_forms) {
+        Py_DECREF(fast);
+        PyErr_SetString(PyExc_ValueError, "forms and form_entities differ in length");
+        return -1;
+    }
+    FormRef *refs = malloc(sizeof(FormRef) * (s->n_forms ? s->n_forms : 1));
+    if (!refs) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t n = 0, total = 1;
+    for (Py_ssize_t i = 0; i < s->n_forms; i++) {
+        PyObject *form = PySequence_Fast_GET_ITEM(fast, i);
+        if (!PyUnicode_Check(form) || PyUnicode_GET_LENGTH(form) == 0) {
+            free(refs);
             Py_DECREF(fast);
-            PyErr_SetString(PyExc_TypeError, "forms must be (form id, bytes) pairs");
+            PyErr_SetString(PyExc_ValueError, "every form must be a non-empty str");
             return -1;
         }
-        total += PyBytes_GET_SIZE(PyTuple_GET_ITEM(item, 1));
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(form) < 0) { free(refs); Py_DECREF(fast); return -1; }
+#endif
+        if (!PyUnicode_IS_ASCII(form)) continue; /* it cannot occur in an ASCII text */
+        refs[n].bytes = PyUnicode_1BYTE_DATA(form);
+        refs[n].len = PyUnicode_GET_LENGTH(form);
+        refs[n].id = (int32_t)i;
+        total += refs[n++].len;
     }
+    qsort(refs, (size_t)n, sizeof(FormRef), compare_forms);
     if (total >= INT32_MAX / 2) {
+        free(refs);
         Py_DECREF(fast);
         PyErr_SetString(PyExc_ValueError, "the forms are too long for one trie");
         return -1;
@@ -166,18 +200,13 @@ static int build_trie(Scanner *s, PyObject *forms) {
     node_form[0] = first_child[0] = -1;
     path[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
-        long form_id = PyLong_AsLong(PyTuple_GET_ITEM(item, 0));
-        const uint8_t *f = (const uint8_t *)PyBytes_AS_STRING(PyTuple_GET_ITEM(item, 1));
-        Py_ssize_t len = PyBytes_GET_SIZE(PyTuple_GET_ITEM(item, 1));
-        if (form_id < 0 || form_id >= s->n_forms || len == 0) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a form id is out of range or a form is empty");
-            goto done;
-        }
+        int32_t form_id = refs[i].id;
+        const uint8_t *f = refs[i].bytes;
+        Py_ssize_t len = refs[i].len;
         Py_ssize_t common = 0;
         while (common < len && common < previous_len && f[common] == previous[common]) common++;
-        if (previous && !(common < len && (common == previous_len || previous[common] < f[common]))) {
-            PyErr_SetString(PyExc_ValueError, "forms must be sorted by their bytes and distinct");
+        if (previous && common == len) { /* sorted, so only a repeated form can be a prefix of the one before */
+            PyErr_SetString(PyExc_ValueError, "the forms must be distinct");
             goto done;
         }
         for (Py_ssize_t depth = common; depth < len; depth++) {
@@ -268,25 +297,27 @@ static int build_trie(Scanner *s, PyObject *forms) {
     ok = 1;
 done:
     Py_DECREF(fast);
+    free(refs);
     free(parent); free(path); free(node_form); free(n_children); free(first_child); free(new_id);
     free(owner); free(fill); free(byte);
     return ok ? 0 : -1;
 }
 
-/* Scanner(forms, n_forms, form_entities, n_entities, pair_subjects, pair_objects, word_boundaries,
- *         lowercase, fold_whitespace): `forms` holds (form id, bytes) of the ASCII forms, sorted by
- * bytes; `n_forms` counts all forms (form ids index `form_entities`). */
+/* Scanner(forms, form_entities, n_entities, pair_subjects, pair_objects, word_boundaries, lowercase,
+ *         fold_whitespace): a TermIndex's fields (pairs split into subjects and objects). */
 static int scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     PyObject *forms, *form_entities, *pair_subjects, *pair_objects;
     Py_ssize_t n_forms_total, n_entities;
-    static char *kwlist[] = {"forms", "n_forms", "form_entities", "n_entities", "pair_subjects",
-                             "pair_objects", "word_boundaries", "lowercase", "fold_whitespace", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OnOnOOppp", kwlist, &forms, &n_forms_total, &form_entities,
+    static char *kwlist[] = {"forms", "form_entities", "n_entities", "pair_subjects", "pair_objects",
+                             "word_boundaries", "lowercase", "fold_whitespace", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOnOOppp", kwlist, &forms, &form_entities,
                                      &n_entities, &pair_subjects, &pair_objects, &s->word_boundaries,
                                      &s->lowercase, &s->fold_whitespace))
         return -1;
     scanner_free_arrays(s);
     memset(&s->nodes, 0, sizeof(Scanner) - offsetof(Scanner, nodes));
+    n_forms_total = PySequence_Size(form_entities);
+    if (n_forms_total < 0) return -1;
     s->n_forms = n_forms_total;
     s->n_entities = n_entities;
 

@@ -91,14 +91,16 @@ def test_a_task_starts_from_zero_after_an_interrupted_one():
 
 
 def test_bad_scanner_input_is_refused():
-    with pytest.raises(ValueError, match="sorted"):
-        _ascii_count.Scanner([(0, b"b"), (1, b"a")], 2, [[0], [1]], 2, [], [], True, False, True)
-    with pytest.raises(ValueError, match="sorted"):
-        _ascii_count.Scanner([(0, b"a"), (1, b"a")], 2, [[0], [1]], 2, [], [], True, False, True)
+    with pytest.raises(ValueError, match="distinct"):
+        _ascii_count.Scanner(["b", "a", "b"], [[0], [1], [2]], 3, [], [], True, False, True)
+    with pytest.raises(ValueError, match="non-empty str"):
+        _ascii_count.Scanner(["a", ""], [[0], [1]], 2, [], [], True, False, True)
+    with pytest.raises(ValueError, match="differ in length"):
+        _ascii_count.Scanner(["a", "b"], [[0]], 1, [], [], True, False, True)
     with pytest.raises(ValueError, match="entity id"):
-        _ascii_count.Scanner([(0, b"a")], 1, [[5]], 1, [], [], True, False, True)
+        _ascii_count.Scanner(["a"], [[5]], 1, [], [], True, False, True)
     with pytest.raises(ValueError, match="pair"):
-        _ascii_count.Scanner([(0, b"a")], 1, [[0]], 1, [0], [3], True, False, True)
+        _ascii_count.Scanner(["a"], [[0]], 1, [0], [3], True, False, True)
 
 
 def test_count_facts_records_the_compiled_counter(tmp_path):
