@@ -23,7 +23,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
-COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", ".pytest_cache", "build", "*.egg-info", "__pycache__", "runs", "out")
+COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", ".pytest_cache", "build", "*.egg-info", "__pycache__", "runs", "out", "*.so")
 
 
 def _canonical(name: str) -> str:
