@@ -2,6 +2,7 @@
 
     python benchmarks/frequency_index_scan.py                 # quick: 20 MB corpus, 10k facts
     python benchmarks/frequency_index_scan.py --size-mb 500   # the issue's size (>= 500 MB, >= 10k facts)
+    python benchmarks/frequency_index_scan.py --size-mb 500 --paired 5   # scan / io in paired rounds
 
 Generates a Dolma-style corpus (gzipped JSONL shards of biographies of made-up people plus
 filler text) and a facts table, then times, each in a fresh process (peak RSS from wait4):
@@ -20,6 +21,7 @@ and prints the ratios. Timings are wall-clock on whatever else the machine is do
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -177,6 +179,36 @@ def measure_infini(corpus: str, facts: str, n_facts: int) -> dict:
             "index_bytes": index_bytes}
 
 
+def paired_rounds(corpus: Path, facts: Path, data: Path, rounds: int) -> None:
+    """io then the 10k-fact scan, ``rounds`` times in this one process, with each round's ratio: on a
+    machine whose speed drifts, two runs seconds apart share its state better than the fastest of
+    runs minutes apart (no process start-up in either; no peak RSS)."""
+    import statistics
+
+    import pandas  # noqa: F401  (imports made before the first round, not inside it)
+    from datatrove.executor import LocalPipelineExecutor  # noqa: F401
+
+    from freq_unlearn.frequency_index import count_facts  # noqa: F401
+
+    os.environ["BENCH_WORK"] = str(data / f"work-paired-{os.getpid()}")
+    ratios = []
+    for round_no in range(rounds):
+        walls = []
+        for fn, fn_args in ((measure_io, (str(corpus),)), (measure_scan, (str(corpus), str(facts), 10000, 1))):
+            shutil.rmtree(os.environ["BENCH_WORK"], ignore_errors=True)
+            Path(os.environ["BENCH_WORK"]).mkdir(parents=True)
+            t0 = time.perf_counter()
+            with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # datatrove's task logs
+                fn(*fn_args)
+            walls.append(time.perf_counter() - t0)
+        ratios.append(walls[1] / walls[0])
+        print(f"  [{round_no + 1}/{rounds}] io {walls[0]:6.1f} s   scan 10k {walls[1]:6.1f} s   scan / io {ratios[-1]:5.2f}",
+              flush=True)
+    shutil.rmtree(os.environ["BENCH_WORK"], ignore_errors=True)
+    print(f"\nscan 10k / io limit, paired rounds: median {statistics.median(ratios):.2f}, "
+          f"range {min(ratios):.2f}-{max(ratios):.2f}   [<= 1.5]")
+
+
 def run_measurement(kind: str, args: list[str], data: Path) -> dict:
     """Run one measurement in a fresh process; wall time and its peak RSS (wait4)."""
     work = data / f"work-{kind}-{os.getpid()}"
@@ -209,6 +241,9 @@ def main() -> None:
                              "(on a shared machine the minimum is the least disturbed measurement)")
     parser.add_argument("--only", help="comma-separated labels of the runs to time (e.g. 'io,scan 1k,scan 100k'); "
                                        "ratios whose runs were left out are not printed")
+    parser.add_argument("--paired", type=int, metavar="N",
+                        help="instead of the plan: N rounds of io then the 10k-fact scan in one process, "
+                             "with each round's scan / io ratio and their median")
     parser.add_argument("--_measure", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._measure:
@@ -219,6 +254,9 @@ def main() -> None:
         return
 
     corpus, facts = generate(args.data, args.size_mb, args.people)
+    if args.paired:
+        paired_rounds(corpus, facts, args.data, args.paired)
+        return
     half_corpus, half_facts = generate(args.data, max(1, args.size_mb // 2), args.people)
     info = json.loads((corpus.parent / ".complete").read_text())
     print(f"corpus: {info['text_bytes'] / 1e6:.0f} MB text, {info['documents']} documents, {info['shards']} shards; "
