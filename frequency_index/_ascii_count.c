@@ -57,7 +57,6 @@ typedef struct {
     uint8_t *edge_byte;       /* per node, its children's first label bytes in order */
     int32_t *edge_node;
     int32_t *dense;           /* rows of 256 children for the nodes with many children */
-    uint8_t *form_end_word;   /* the form ends with a word character (checked at a word boundary) */
     int32_t *form_entity_start, *form_entity; /* form -> its entities */
     PairOf *subject_pairs;
     Entity *entities;
@@ -78,7 +77,7 @@ static void init_tables(void) {
 }
 
 static void scanner_free_arrays(Scanner *s) {
-    void *arrays[] = {s->nodes, s->labels, s->edge_byte, s->edge_node, s->dense, s->form_end_word,
+    void *arrays[] = {s->nodes, s->labels, s->edge_byte, s->edge_node, s->dense,
                       s->form_entity_start, s->form_entity, s->subject_pairs, s->entities, s->pair_counts,
                       s->entity_totals, s->pair_totals, s->found};
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) free(arrays[i]);
@@ -187,10 +186,10 @@ static int build_trie(Scanner *s, PyObject *forms) {
     int32_t *first_child = malloc(sizeof(int32_t) * total), *new_id = malloc(sizeof(int32_t) * total);
     int32_t *owner = malloc(sizeof(int32_t) * total), *fill = NULL; /* owner: the labelled node ending here */
     uint8_t *byte = malloc(total);
-    s->form_end_word = calloc(s->n_forms ? s->n_forms : 1, 1);
+    uint8_t *end_word = calloc(s->n_forms ? s->n_forms : 1, 1); /* per form: ends with a word character */
     s->labels = malloc(total);
     if (!parent || !path || !node_form || !n_children || !first_child || !new_id || !owner || !byte ||
-        !s->form_end_word || !s->labels) {
+        !end_word || !s->labels) {
         PyErr_NoMemory();
         goto done;
     }
@@ -219,7 +218,7 @@ static int build_trie(Scanner *s, PyObject *forms) {
             path[depth + 1] = (int32_t)nodes++;
         }
         node_form[path[len]] = (int32_t)form_id;
-        s->form_end_word[form_id] = IS_WORD[f[len - 1]];
+        end_word[form_id] = IS_WORD[f[len - 1]];
         previous = f;
         previous_len = len;
     }
@@ -259,7 +258,7 @@ static int build_trie(Scanner *s, PyObject *forms) {
         }
         nd->label_len = (uint16_t)(label_bytes - nd->label);
         nd->form = node_form[end];
-        nd->kind = nd->form >= 0 && s->form_end_word[nd->form] ? END_WORD : 0;
+        nd->kind = nd->form >= 0 && end_word[nd->form] ? END_WORD : 0;
         owner[end] = new_id[k];
     }
     owner[0] = 0;
@@ -301,7 +300,7 @@ done:
     Py_DECREF(fast);
     free(refs);
     free(parent); free(path); free(node_form); free(n_children); free(first_child); free(new_id);
-    free(owner); free(fill); free(byte);
+    free(owner); free(fill); free(byte); free(end_word);
     return ok ? 0 : -1;
 }
 

@@ -336,28 +336,32 @@ def _term_index_by_fact(facts: pd.DataFrame, match: MatchOptions) -> TermIndex:
 _CHECK_START, _CHECK_END = 1, 2  # a form that begins / ends with a word character
 
 
-def compiled_counter_built() -> bool:
-    """Whether the compiled counter of ASCII texts was built when the package was installed."""
-    try:
-        from . import _ascii_count  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def ascii_scanner(index: TermIndex):
-    """The compiled counter of ASCII texts (``_ascii_count.Scanner``) for ``index``, or None when the
-    extension was not built (no C compiler when the package was installed: then every text goes
-    through ``Matcher``, with the same counts, more slowly).
-
-    It applies the same rule as ``Matcher`` to texts that are pure ASCII: there Unicode
-    normalisation changes nothing, and casing and word characters are ASCII's. Forms that are not
-    ASCII cannot occur in such a text and are left out of its trie."""
+def _scanner_type():
+    """``_ascii_count.Scanner``, or None when the extension was not built (no C compiler when the
+    package was installed)."""
     try:
         from ._ascii_count import Scanner
     except ImportError:
         return None
-    return Scanner(index.forms, index.form_entities, index.n_entities, [s for s, _ in index.pairs],
+    return Scanner
+
+
+def compiled_counter_built() -> bool:
+    """Whether the compiled counter of ASCII texts was built when the package was installed."""
+    return _scanner_type() is not None
+
+
+def ascii_scanner(index: TermIndex):
+    """The compiled counter of ASCII texts for ``index``, or None when it was not built: then every
+    text goes through ``Matcher``, with the same counts, more slowly.
+
+    It applies the same rule as ``Matcher`` to texts that are pure ASCII: there Unicode
+    normalisation changes nothing, and casing and word characters are ASCII's. Forms that are not
+    ASCII cannot occur in such a text and are left out of its trie."""
+    scanner = _scanner_type()
+    if scanner is None:
+        return None
+    return scanner(index.forms, index.form_entities, index.n_entities, [s for s, _ in index.pairs],
                    [o for _, o in index.pairs], index.word_boundaries, index.lowercase_text,
                    index.normalization != "none")
 
